@@ -1,0 +1,47 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestRedis, type TestRedis } from '../src/index.js';
+
+const modes = (process.env.REPORUNNER_TEST_REDIS_MODES ?? 'process').split(',') as Array<
+  'process' | 'container'
+>;
+
+describe.each(modes)('test Redis (%s)', (mode) => {
+  const servers: TestRedis[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+
+  it('keeps data across a restart when append-only is on', async () => {
+    const redis = await startTestRedis({ mode, appendOnly: true });
+    servers.push(redis);
+    const client = redis.client();
+    client.on('error', () => {});
+    await client.set('kept', '1');
+
+    await redis.restart();
+
+    expect(await client.get('kept')).toBe('1');
+    expect(redis.port).not.toBe(6379);
+    client.disconnect();
+  });
+
+  it('loses data on a wiped restart and refuses connections while stopped', async () => {
+    const redis = await startTestRedis({ mode, appendOnly: true });
+    servers.push(redis);
+    const client = redis.client();
+    client.on('error', () => {});
+    await client.set('lost', '1');
+
+    await redis.stop();
+    const impatient = redis.client();
+    impatient.options.maxRetriesPerRequest = 0;
+    impatient.options.enableOfflineQueue = false;
+    impatient.on('error', () => {});
+    await expect(impatient.ping()).rejects.toThrow();
+    impatient.disconnect();
+    await redis.start({ wipe: true });
+
+    expect(await client.get('lost')).toBeNull();
+    client.disconnect();
+  });
+});
