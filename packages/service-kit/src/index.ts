@@ -9,3 +9,4 @@ export * from './project-plan.js';
 export * from './ref-name.js';
 export * from './repo-url.js';
 export * from './run-process.js';
+export * from './service-config.js';
