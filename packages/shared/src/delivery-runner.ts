@@ -1,0 +1,135 @@
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import { context as otelContext } from '@opentelemetry/api';
+import { decodeAs, EventDecodeError, findEventSchema } from '@reporunner/contracts';
+import type { Logger } from 'pino';
+import type { HandlerContext, StreamHandler } from './consumer-options.js';
+import type { DeadLetterReason } from './dead-letter.js';
+import { EntryField } from './entry-fields.js';
+import { contextFromTraceparent } from './trace-context.js';
+
+/** One delivery of an entry to this consumer. */
+export interface Delivery {
+  id: string;
+  fields: Map<string, Buffer>;
+  /** Redis's delivery count for this delivery: 1 the first time. */
+  attempt: number;
+}
+
+/** What became of one attempt. */
+export type Outcome =
+  | { kind: 'ack' }
+  | { kind: 'skip' }
+  | { kind: 'retry'; error: string }
+  | { kind: 'dead-letter'; reason: DeadLetterReason; error: string };
+
+/**
+ * Decodes an entry and calls the handler once: the part of a consumer that
+ * needs no Redis, so every outcome can be reasoned about on its own.
+ */
+export class DeliveryRunner<S extends readonly DescMessage[]> {
+  readonly #schemas: Map<string, DescMessage>;
+  readonly #handler: StreamHandler<S>;
+  readonly #maxAttempts: number;
+  readonly #logger: Logger;
+  readonly #signal: AbortSignal;
+
+  constructor(options: {
+    handles: S;
+    handler: StreamHandler<S>;
+    maxAttempts: number;
+    logger: Logger;
+    signal: AbortSignal;
+  }) {
+    this.#schemas = new Map(options.handles.map((schema) => [schema.typeName, schema]));
+    this.#handler = options.handler;
+    this.#maxAttempts = options.maxAttempts;
+    this.#logger = options.logger;
+    this.#signal = options.signal;
+  }
+
+  async run(delivery: Delivery): Promise<Outcome> {
+    const { fields } = delivery;
+    const typeName = fields.get(EntryField.type)?.toString();
+    if (typeName === undefined || typeName === '') {
+      return undecodable('the entry has no `type` field');
+    }
+    if (findEventSchema(typeName) === undefined) {
+      return undecodable(`unknown event type "${typeName}"`);
+    }
+    const schema = this.#schemas.get(typeName);
+    if (schema === undefined) return { kind: 'skip' };
+
+    const payload = fields.get(EntryField.payload);
+    const eventId = fields.get(EntryField.eventId)?.toString();
+    const publishedAtText = fields.get(EntryField.publishedAt)?.toString();
+    const publishedAt = publishedAtText === undefined ? Number.NaN : Date.parse(publishedAtText);
+    if (payload === undefined) return undecodable('the entry has no `payload` field');
+    if (eventId === undefined || eventId === '') {
+      return undecodable('the entry has no `event_id` field');
+    }
+    if (Number.isNaN(publishedAt)) {
+      return undecodable('the entry has no valid `published_at` field');
+    }
+
+    // The delivery count went past the budget without a result: the process
+    // died in the handler or while dead-lettering. No more handler calls.
+    if (delivery.attempt > this.#maxAttempts) {
+      return {
+        kind: 'dead-letter',
+        reason: 'max-attempts',
+        error: `delivered ${delivery.attempt} times without a result`,
+      };
+    }
+
+    let event: MessageShape<S[number]>;
+    try {
+      event = decodeAs(schema, payload) as MessageShape<S[number]>;
+    } catch (error) {
+      if (error instanceof EventDecodeError) return undecodable(error.message);
+      throw error;
+    }
+
+    const traceparent = fields.get(EntryField.traceparent)?.toString();
+    const base = this.#logger;
+    let logger: Logger | undefined;
+    const context: HandlerContext = {
+      entryId: delivery.id,
+      eventId,
+      typeName,
+      attempt: delivery.attempt,
+      producer: fields.get(EntryField.producer)?.toString() ?? '',
+      publishedAt: new Date(publishedAt),
+      traceparent,
+      // A child logger per entry costs more than a no-op handler: made on first use.
+      get logger() {
+        logger ??= base.child({
+          entryId: delivery.id,
+          eventId,
+          type: typeName,
+          attempt: delivery.attempt,
+        });
+        return logger;
+      },
+      signal: this.#signal,
+    };
+
+    try {
+      const call = () => this.#handler(event, context);
+      const ok =
+        traceparent === undefined
+          ? await call()
+          : await otelContext.with(contextFromTraceparent(traceparent), call);
+      return ok === true ? { kind: 'ack' } : { kind: 'retry', error: 'the handler returned false' };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof Error && error.name === 'PermanentError') {
+        return { kind: 'dead-letter', reason: 'permanent-error', error: message };
+      }
+      return { kind: 'retry', error: message };
+    }
+  }
+}
+
+function undecodable(error: string): Outcome {
+  return { kind: 'dead-letter', reason: 'undecodable', error };
+}

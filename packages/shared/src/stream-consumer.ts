@@ -1,0 +1,769 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DescMessage } from '@bufbuild/protobuf';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { AckBatcher } from './ack-batcher.js';
+import {
+  assertTimeoutsFitBlock,
+  type ResolvedConsumerOptions,
+  resolveConsumerOptions,
+  type StreamConsumerOptions,
+} from './consumer-options.js';
+import { deleteIdleConsumerScript, touchPendingScript } from './consumer-scripts.js';
+import { type DeadLetterReason, writeDeadLetter } from './dead-letter.js';
+import { type Delivery, DeliveryRunner } from './delivery-runner.js';
+import { parseEntries, type RawEntry } from './entry-fields.js';
+import { failureLogKey, readFailure, recordFailure } from './failure-log.js';
+import { flatToRecord, readGroups } from './group-info.js';
+import { compareStreamIds } from './stream-id.js';
+import { readStreamLag, type StreamLag } from './stream-lag.js';
+
+/** What a consumer has done since it was created. */
+export interface ConsumerCounters {
+  /** Handler resolved true; the entry was acknowledged. */
+  handled: number;
+  /** Entries of a type this group does not handle, acknowledged unseen. */
+  skipped: number;
+  /** Failed attempts that were (or will be, after a restart) retried. */
+  retried: number;
+  deadLettered: number;
+  /** Pending entries found deleted from the stream (XDEL, trimming), cleaned out. */
+  deletedWhilePending: number;
+  /** Entries claimed from other consumers after claimIdleMs. */
+  claimed: number;
+  /** Times the consumer group was found missing and re-created. */
+  groupsRecreated: number;
+}
+
+const readWatchdogGraceMs = 2_000;
+const timedOut = Symbol('timed out');
+const connectionClosed = Symbol('connection closed');
+
+/**
+ * Reads one stream as a member of a consumer group and hands each entry of
+ * the handled types to `handler`, with retries, dead letters, idle claiming,
+ * recovery of its own pending entries, and graceful shutdown.
+ */
+export class StreamConsumer<S extends readonly DescMessage[]> {
+  readonly consumerName: string;
+  readonly stream: string;
+  readonly group: string;
+  readonly counters: ConsumerCounters = {
+    handled: 0,
+    skipped: 0,
+    retried: 0,
+    deadLettered: 0,
+    deletedWhilePending: 0,
+    claimed: 0,
+    groupsRecreated: 0,
+  };
+
+  readonly #options: ResolvedConsumerOptions<S>;
+  readonly #redis: Redis;
+  readonly #logger: Logger;
+  readonly #failureLogKey: string;
+  readonly #acks: AckBatcher;
+  readonly #runner: DeliveryRunner<S>;
+  #blocking: Redis | undefined;
+  #blockingClientId: number | undefined;
+  #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  #stopPromise: Promise<void> | undefined;
+  readonly #stopReading = new AbortController();
+  readonly #abortHandlers = new AbortController();
+  #readLoop: Promise<void> | undefined;
+  #timers: NodeJS.Timeout[] = [];
+
+  /** Ids this process holds: queued, in a handler, waiting to retry or to be acknowledged. */
+  readonly #held = new Set<string>();
+  #queue: Delivery[] = [];
+  #active = 0;
+  #capacityWaiter: (() => void) | undefined;
+  #drainWaiter: (() => void) | undefined;
+
+  #recoverOwnPending = true;
+  #ownPendingCursor = '-';
+  #claimCursor = '0-0';
+  #claiming = false;
+  #lastCleanupAt = 0;
+  #lastSeenId: string | undefined;
+  #recreating: Promise<void> | undefined;
+  #readFailures = 0;
+
+  constructor(options: StreamConsumerOptions<S>) {
+    this.#options = resolveConsumerOptions(options);
+    this.#redis = this.#options.redis;
+    this.consumerName = this.#options.consumerName;
+    this.stream = this.#options.stream;
+    this.group = this.#options.group;
+    this.#logger = this.#options.logger.child({
+      stream: this.stream,
+      group: this.group,
+      consumer: this.consumerName,
+    });
+    this.#failureLogKey = failureLogKey(this.stream, this.group);
+    this.#acks = new AckBatcher({
+      redis: this.#redis,
+      stream: this.stream,
+      group: this.group,
+      failureLogKey: this.#failureLogKey,
+      logger: this.#logger,
+      onSettled: (ids) => {
+        for (const id of ids) this.#held.delete(id);
+        this.#notifyCapacity();
+      },
+    });
+    this.#runner = new DeliveryRunner({
+      handles: this.#options.handles,
+      handler: this.#options.handler,
+      maxAttempts: this.#options.maxAttempts,
+      logger: this.#logger,
+      signal: this.#abortHandlers.signal,
+    });
+  }
+
+  /** Entries held in memory by this consumer right now. */
+  get inFlight(): number {
+    return this.#held.size;
+  }
+
+  /**
+   * Creates the group if needed (XGROUP CREATE ... MKSTREAM at `startId`),
+   * connects the blocking connection and starts reading: first this
+   * consumer's own pending entries, then new ones.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error('StreamConsumer.start: already started');
+    this.#state = 'starting';
+    assertTimeoutsFitBlock(this.#redis, this.#options.blockMs);
+
+    await this.#createGroup(this.#options.startId);
+    const info = (await readGroups(this.#redis, this.stream)).find((g) => g.name === this.group);
+    this.#lastSeenId = info?.lastDeliveredId;
+    // Registers the name at once (Redis 6.2+), so the group lists this
+    // consumer from the moment start() resolves.
+    await this.#redis.xgroup('CREATECONSUMER', this.stream, this.group, this.consumerName);
+    await this.#connectBlocking();
+    if (this.#state !== 'starting') return;
+
+    this.#state = 'running';
+    this.#readLoop = this.#runReadLoop();
+    this.#every(this.#options.claimIntervalMs, () => this.#claimIdle());
+    this.#every(Math.max(10, Math.floor(this.#options.claimIdleMs / 3)), () => this.#touchHeld());
+    this.#logger.info(
+      { concurrency: this.#options.concurrency, maxAttempts: this.#options.maxAttempts },
+      'consumer started',
+    );
+  }
+
+  /**
+   * Stops reading, waits up to `timeoutMs` (default stopTimeoutMs) for the
+   * handlers in flight, acknowledges what finished and closes the blocking
+   * connection. Entries read ahead but not started are handed back to the
+   * group with their delivery count restored. Safe to call twice: the second
+   * call waits on the first. The `redis` connection given is left open.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopPromise ??= this.#stop(options.timeoutMs ?? this.#options.stopTimeoutMs);
+    return this.#stopPromise;
+  }
+
+  /** The group's backlog; see StreamLag for what each number counts. */
+  getLag(): Promise<StreamLag> {
+    return readStreamLag(this.#redis, this.stream, this.group);
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    const wasRunning = this.#state === 'running' || this.#state === 'starting';
+    this.#state = 'stopping';
+    this.#stopReading.abort();
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    this.#notifyCapacity();
+
+    // Each step runs even when the one before failed.
+    await this.#step('unblock read', () => this.#unblockRead());
+    await this.#step('end read loop', async () => {
+      await this.#readLoop;
+    });
+    await this.#step('release unstarted entries', () => this.#releaseQueued());
+    await this.#step('drain handlers', () => this.#drain(timeoutMs));
+    await this.#step('flush acknowledgements', () => this.#acks.flush());
+    this.#acks.close();
+    await this.#step('close blocking connection', async () => {
+      this.#blocking?.disconnect();
+    });
+    this.#state = 'stopped';
+    if (wasRunning) this.#logger.info({ counters: this.counters }, 'consumer stopped');
+  }
+
+  async #step(name: string, action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.#logger.warn({ err: error, step: name }, 'consumer stop step failed');
+    }
+  }
+
+  #every(intervalMs: number, tick: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      tick().catch((error: unknown) => this.#onBackgroundError(error));
+    }, intervalMs);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  async #connectBlocking(): Promise<void> {
+    // ioredis re-sends unfulfilled commands after a reconnect. For
+    // XREADGROUP that hides a dropped connection and may deliver entries
+    // into a reply nobody awaits; with re-sending off, ioredis drops the
+    // command without settling it, so the read loop races every read against
+    // the connection's close event and a watchdog, and rescans its own
+    // pending entries after any reconnect.
+    const blocking = this.#redis.duplicate({
+      autoResendUnfulfilledCommands: false,
+      enableOfflineQueue: false,
+      enableAutoPipelining: false,
+      lazyConnect: true,
+      connectionName: `${this.consumerName}:read`,
+    });
+    this.#blocking = blocking;
+    let readyBefore = false;
+    blocking.on('error', (error: Error) =>
+      this.#logger.debug({ err: error }, 'read connection error'),
+    );
+    blocking.on('ready', () => {
+      if (readyBefore) this.#recoverOwnPending = true;
+      readyBefore = true;
+      blocking.client('ID').then(
+        (id) => {
+          this.#blockingClientId = Number(id);
+        },
+        () => {
+          this.#blockingClientId = undefined;
+        },
+      );
+    });
+    await blocking.connect();
+    this.#blockingClientId = Number(await blocking.client('ID'));
+  }
+
+  async #runReadLoop(): Promise<void> {
+    while (this.#state === 'running') {
+      await this.#waitForCapacity();
+      if (this.#state !== 'running') break;
+      try {
+        if (this.#recoverOwnPending) await this.#readOwnPending();
+        else await this.#readNew();
+        this.#readFailures = 0;
+      } catch (error) {
+        if (this.#state !== 'running') break;
+        await this.#onReadError(error);
+      }
+    }
+  }
+
+  async #readNew(): Promise<void> {
+    const blocking = this.#blocking;
+    if (blocking === undefined) return;
+    if (blocking.status !== 'ready') {
+      await this.#waitForReady(blocking);
+      return;
+    }
+    const count = this.#freeCapacity();
+    const read = blocking.callBuffer(
+      'XREADGROUP',
+      'GROUP',
+      this.group,
+      this.consumerName,
+      'COUNT',
+      count,
+      'BLOCK',
+      this.#options.blockMs,
+      'STREAMS',
+      this.stream,
+      '>',
+    );
+    const reply = await this.#guardRead(blocking, read);
+    if (reply === timedOut || reply === connectionClosed) {
+      // The reply, if any comes, is lost to us: its entries are pending for
+      // this consumer and the rescan of our own pending list picks them up.
+      this.#recoverOwnPending = true;
+      if (reply === timedOut && blocking.status === 'ready') blocking.disconnect(true);
+      this.#logger.debug({ reason: String(reply.description) }, 'blocking read abandoned');
+      return;
+    }
+    if (reply === null) return;
+    const streams = reply as unknown as [Buffer, unknown][];
+    for (const [, entries] of streams) {
+      for (const entry of parseEntries(entries)) {
+        if (entry.fields === null) continue;
+        this.#lastSeenId = entry.id;
+        this.#dispatch({ id: entry.id, fields: entry.fields, attempt: 1 });
+      }
+    }
+  }
+
+  /** Races a blocking read against its connection closing and a watchdog. */
+  async #guardRead<T>(
+    blocking: Redis,
+    read: Promise<T>,
+  ): Promise<T | typeof timedOut | typeof connectionClosed> {
+    let timer: NodeJS.Timeout | undefined;
+    let onClose: (() => void) | undefined;
+    const guards = new Promise<typeof timedOut | typeof connectionClosed>((resolve) => {
+      timer = setTimeout(() => resolve(timedOut), this.#options.blockMs + readWatchdogGraceMs);
+      onClose = () => resolve(connectionClosed);
+      blocking.once('close', onClose);
+    });
+    try {
+      return await Promise.race([read, guards]);
+    } finally {
+      clearTimeout(timer);
+      if (onClose !== undefined) blocking.off('close', onClose);
+    }
+  }
+
+  async #waitForReady(blocking: Redis): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        blocking.off('ready', done);
+        this.#stopReading.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.#options.blockMs);
+      blocking.once('ready', done);
+      this.#stopReading.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /**
+   * Re-processes the entries pending for this consumer name (left by a
+   * crash, a lost reply or a failure during stop), page by page, before any
+   * new entry. Each is claimed again so Redis counts the delivery.
+   */
+  async #readOwnPending(): Promise<void> {
+    const rows = (await this.#redis.xpending(
+      this.stream,
+      this.group,
+      this.#ownPendingCursor,
+      '+',
+      this.#freeCapacity(),
+      this.consumerName,
+    )) as [string, string, number, number][];
+    if (rows.length === 0) {
+      this.#recoverOwnPending = false;
+      this.#ownPendingCursor = '-';
+      return;
+    }
+    const last = rows[rows.length - 1];
+    if (last !== undefined) this.#ownPendingCursor = `(${last[0]}`;
+
+    const counts = new Map<string, number>();
+    for (const [id, , , deliveries] of rows) {
+      if (!this.#held.has(id)) counts.set(id, Number(deliveries));
+    }
+    if (counts.size === 0) return;
+
+    const reply = await this.#redis.callBuffer(
+      'XCLAIM',
+      this.stream,
+      this.group,
+      this.consumerName,
+      0,
+      ...counts.keys(),
+    );
+    const entries = parseEntries(reply);
+    this.#dispatchClaimed(entries, [...counts.keys()], (id) => (counts.get(id) ?? 0) + 1);
+    this.#logger.debug({ entries: entries.length }, 'own pending entries recovered');
+  }
+
+  /**
+   * Dispatches claimed entries; ids asked for but not returned (Redis 7
+   * drops deleted entries from the pending list) or returned without fields
+   * (Redis 6.2) were deleted from the stream while pending.
+   */
+  #dispatchClaimed(entries: RawEntry[], asked: string[], attemptOf: (id: string) => number): void {
+    const returned = new Set<string>();
+    const deleted: string[] = [];
+    for (const entry of entries) {
+      returned.add(entry.id);
+      if (entry.fields === null) {
+        deleted.push(entry.id);
+        continue;
+      }
+      this.#dispatch({ id: entry.id, fields: entry.fields, attempt: attemptOf(entry.id) });
+    }
+    for (const id of asked) if (!returned.has(id)) deleted.push(id);
+    this.#cleanDeleted(deleted);
+  }
+
+  #cleanDeleted(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.counters.deletedWhilePending += ids.length;
+    this.#logger.warn({ entries: ids.length }, 'pending entries deleted from the stream');
+    for (const id of ids) {
+      // On Redis 6.2 they are still pending; on 7 XACK is a harmless no-op.
+      this.#held.add(id);
+      this.#acks.add(id, true);
+    }
+  }
+
+  async #onReadError(error: unknown): Promise<void> {
+    if (isNoGroupError(error)) {
+      await this.#recreateGroup().catch((recreateError: unknown) =>
+        this.#onReadError(recreateError),
+      );
+      return;
+    }
+    this.#recoverOwnPending = true;
+    this.#readFailures += 1;
+    // One line per outage: a read that fails at once would otherwise log
+    // (and spin) as fast as Redis answers.
+    if (this.#readFailures === 1) this.#logger.warn({ err: error }, 'stream read failed');
+    else this.#logger.debug({ err: error, failures: this.#readFailures }, 'stream read failed');
+    const delayMs = Math.min(100 * 2 ** Math.min(this.#readFailures - 1, 6), 5_000);
+    await sleep(delayMs, undefined, { signal: this.#stopReading.signal }).catch(() => {});
+  }
+
+  async #createGroup(fromId: string): Promise<boolean> {
+    try {
+      await this.#redis.xgroup('CREATE', this.stream, this.group, fromId, 'MKSTREAM');
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The stream or the group vanished. Re-creating at `0` on a stream that
+   * survived would replay everything the group had acknowledged, so the group
+   * is re-created after the last entry this consumer saw; on a stream that was
+   * lost too, every entry written since has a larger id and is read.
+   */
+  #recreateGroup(): Promise<void> {
+    this.#recreating ??= (async () => {
+      const fromId = this.#lastSeenId ?? this.#options.startId;
+      const created = await this.#createGroup(fromId);
+      this.#recoverOwnPending = true;
+      if (created) {
+        this.counters.groupsRecreated += 1;
+        this.#logger.warn({ fromId }, 'consumer group was missing and has been re-created');
+      }
+    })().finally(() => {
+      this.#recreating = undefined;
+    });
+    return this.#recreating;
+  }
+
+  /** XAUTOCLAIMs entries idle longer than claimIdleMs from other consumers. */
+  async #claimIdle(): Promise<void> {
+    if (this.#state !== 'running' || this.#claiming) return;
+    const free = this.#freeCapacity();
+    if (free <= 0) return;
+    this.#claiming = true;
+    try {
+      const reply = (await this.#redis.callBuffer(
+        'XAUTOCLAIM',
+        this.stream,
+        this.group,
+        this.consumerName,
+        this.#options.claimIdleMs,
+        this.#claimCursor,
+        'COUNT',
+        free,
+      )) as unknown as [Buffer, unknown, Buffer[] | undefined];
+      this.#claimCursor = reply[0].toString();
+      // Redis 7 lists the ids it found deleted and removed from the pending list.
+      const deletedIds = (reply[2] ?? []).map((id) => id.toString());
+      if (deletedIds.length > 0) this.#cleanDeleted(deletedIds);
+
+      const entries = parseEntries(reply[1]).filter((entry) => !this.#held.has(entry.id));
+      if (entries.length > 0) {
+        const counts = await this.#deliveryCounts(entries.map((entry) => entry.id));
+        const live = entries.filter((entry) => entry.fields !== null).length;
+        this.counters.claimed += live;
+        this.#logger.warn({ entries: live }, 'claimed idle entries from other consumers');
+        this.#dispatchClaimed(
+          entries,
+          entries.map((entry) => entry.id),
+          (id) => counts.get(id) ?? 1,
+        );
+      }
+      await this.#removeIdleConsumers();
+    } catch (error) {
+      if (isNoGroupError(error)) await this.#recreateGroup();
+      else throw error;
+    } finally {
+      this.#claiming = false;
+    }
+  }
+
+  async #deliveryCounts(ids: string[]): Promise<Map<string, number>> {
+    const sorted = [...ids].sort(compareStreamIds);
+    const first = sorted[0];
+    const last = sorted[sorted.length - 1];
+    const counts = new Map<string, number>();
+    if (first === undefined || last === undefined) return counts;
+    const rows = (await this.#redis.xpending(
+      this.stream,
+      this.group,
+      first,
+      last,
+      ids.length + this.#held.size,
+      this.consumerName,
+    )) as [string, string, number, number][];
+    for (const [id, , , deliveries] of rows) counts.set(id, Number(deliveries));
+    return counts;
+  }
+
+  async #removeIdleConsumers(): Promise<void> {
+    const now = Date.now();
+    const threshold = this.#options.removeIdleConsumersAfterMs;
+    if (now - this.#lastCleanupAt < Math.min(60_000, threshold)) return;
+    this.#lastCleanupAt = now;
+    const consumers = (await this.#redis.xinfo('CONSUMERS', this.stream, this.group)) as unknown[];
+    for (const flat of consumers) {
+      const record = flatToRecord(flat);
+      const name = String(record.name);
+      if (name === this.consumerName) continue;
+      if (Number(record.pending) !== 0 || Number(record.idle) < threshold) continue;
+      const deleted = await deleteIdleConsumerScript.run(
+        this.#redis,
+        [this.stream],
+        [this.group, name],
+      );
+      if (deleted === 1) this.#logger.info({ removed: name }, 'idle consumer removed');
+    }
+  }
+
+  /** Keeps the entries this consumer holds from looking idle to other consumers. */
+  async #touchHeld(): Promise<void> {
+    if (this.#state !== 'running' || this.#held.size === 0) return;
+    await touchPendingScript.run(
+      this.#redis,
+      [this.stream],
+      [this.group, this.consumerName, ...this.#held],
+    );
+  }
+
+  #onBackgroundError(error: unknown): void {
+    if (this.#state !== 'running') return;
+    this.#logger.warn({ err: error }, 'consumer background task failed');
+  }
+
+  #freeCapacity(): number {
+    const limit = this.#options.concurrency + this.#options.prefetch;
+    return Math.max(0, limit - this.#active - this.#queue.length);
+  }
+
+  #waitForCapacity(): Promise<void> {
+    if (this.#freeCapacity() > 0 || this.#state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#capacityWaiter = resolve;
+    });
+  }
+
+  #notifyCapacity(): void {
+    const waiter = this.#capacityWaiter;
+    if (waiter !== undefined && (this.#freeCapacity() > 0 || this.#state !== 'running')) {
+      this.#capacityWaiter = undefined;
+      waiter();
+    }
+    if (this.#active === 0 && this.#queue.length === 0) this.#drainWaiter?.();
+  }
+
+  #dispatch(delivery: Delivery): void {
+    this.#held.add(delivery.id);
+    this.#queue.push(delivery);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#active < this.#options.concurrency && this.#queue.length > 0) {
+      if (this.#state === 'stopping' || this.#state === 'stopped') return;
+      const delivery = this.#queue.shift();
+      if (delivery === undefined) return;
+      this.#active += 1;
+      this.#process(delivery)
+        .catch((error: unknown) => {
+          // Whatever failed, the entry stays pending and comes back.
+          this.#held.delete(delivery.id);
+          this.#logger.error({ err: error, entryId: delivery.id }, 'entry processing failed');
+        })
+        .finally(() => {
+          this.#active -= 1;
+          this.#notifyCapacity();
+          this.#pump();
+        });
+    }
+  }
+
+  /** Runs one entry through attempts until it is acknowledged, dead-lettered or left pending. */
+  async #process(first: Delivery): Promise<void> {
+    let delivery = first;
+    for (;;) {
+      const outcome = await this.#runner.run(delivery);
+      if (outcome.kind === 'ack' || outcome.kind === 'skip') {
+        if (outcome.kind === 'ack') this.counters.handled += 1;
+        else this.counters.skipped += 1;
+        this.#acks.add(delivery.id, delivery.attempt > 1);
+        return;
+      }
+      if (outcome.kind === 'dead-letter') {
+        await this.#deadLetter(delivery, outcome.reason, outcome.error);
+        return;
+      }
+
+      // A failed attempt: recorded in Redis so the dead letter knows it even
+      // if this process dies before the next attempt.
+      const failedAt = new Date();
+      await recordFailure(this.#redis, this.#failureLogKey, delivery.id, outcome.error, failedAt);
+      if (delivery.attempt >= this.#options.maxAttempts) {
+        await this.#deadLetter(delivery, 'max-attempts', outcome.error);
+        return;
+      }
+      this.counters.retried += 1;
+      if (this.#state !== 'running') {
+        // Left pending with its delivery count: retried after a restart.
+        this.#held.delete(delivery.id);
+        return;
+      }
+      const next = await this.#redeliverAfterBackoff(delivery);
+      if (next === undefined) return;
+      delivery = next;
+    }
+  }
+
+  async #redeliverAfterBackoff(delivery: Delivery): Promise<Delivery | undefined> {
+    const delayMs = this.#options.retryBackoff(delivery.attempt);
+    try {
+      await sleep(delayMs, undefined, { signal: this.#stopReading.signal });
+    } catch {
+      this.#held.delete(delivery.id);
+      return undefined;
+    }
+    // XCLAIM counts the new delivery, so the attempt number lives in Redis.
+    const reply = await this.#redis.callBuffer(
+      'XCLAIM',
+      this.stream,
+      this.group,
+      this.consumerName,
+      0,
+      delivery.id,
+    );
+    const [entry] = parseEntries(reply);
+    if (entry === undefined || entry.fields === null) {
+      this.#cleanDeleted([delivery.id]);
+      return undefined;
+    }
+    return { id: delivery.id, fields: entry.fields, attempt: delivery.attempt + 1 };
+  }
+
+  async #deadLetter(delivery: Delivery, reason: DeadLetterReason, error: string): Promise<void> {
+    const now = new Date();
+    const failure = await readFailure(this.#redis, this.#failureLogKey, delivery.id);
+    const text = (name: string) => delivery.fields.get(name)?.toString() ?? null;
+    const payload = delivery.fields.get('payload');
+    const attempts =
+      reason === 'max-attempts'
+        ? Math.min(delivery.attempt, this.#options.maxAttempts)
+        : delivery.attempt;
+    try {
+      const written = await writeDeadLetter(
+        this.#redis,
+        this.#options.deadLetterList,
+        this.#failureLogKey,
+        {
+          stream: this.stream,
+          group: this.group,
+          consumer: this.consumerName,
+          entryId: delivery.id,
+          eventId: text('event_id'),
+          typeName: text('type'),
+          payload: payload === undefined ? null : payload.toString('base64'),
+          attempts,
+          reason,
+          lastError: failure?.lastError ?? error,
+          firstFailureAt: (failure?.firstFailureAt ?? now).toISOString(),
+          lastFailureAt: (failure?.lastFailureAt ?? now).toISOString(),
+          producer: text('producer'),
+          publishedAt: text('published_at'),
+          deadLetteredAt: now.toISOString(),
+        },
+      );
+      if (written) {
+        this.counters.deadLettered += 1;
+        this.#logger.warn(
+          {
+            entryId: delivery.id,
+            eventId: text('event_id'),
+            type: text('type'),
+            attempt: delivery.attempt,
+            reason,
+            error,
+          },
+          'entry dead-lettered',
+        );
+      }
+    } finally {
+      this.#held.delete(delivery.id);
+    }
+  }
+
+  async #unblockRead(): Promise<void> {
+    // CLIENT UNBLOCK ends the blocked XREADGROUP at once, as if it timed out.
+    if (this.#blockingClientId === undefined || this.#blocking?.status !== 'ready') return;
+    await this.#redis.client('UNBLOCK', this.#blockingClientId);
+  }
+
+  /** Hands read-ahead entries back to the group as if never delivered. */
+  async #releaseQueued(): Promise<void> {
+    const queued = this.#queue;
+    this.#queue = [];
+    if (queued.length === 0) return;
+    const pipeline = this.#redis.pipeline();
+    for (const delivery of queued) {
+      // RETRYCOUNT undoes the delivery that never reached a handler; IDLE
+      // makes the entry claimable by the other consumers right away.
+      pipeline.xclaim(
+        this.stream,
+        this.group,
+        this.consumerName,
+        0,
+        delivery.id,
+        'IDLE',
+        this.#options.claimIdleMs,
+        'RETRYCOUNT',
+        delivery.attempt - 1,
+        'JUSTID',
+      );
+    }
+    try {
+      await pipeline.exec();
+    } finally {
+      for (const delivery of queued) this.#held.delete(delivery.id);
+    }
+  }
+
+  async #drain(timeoutMs: number): Promise<void> {
+    if (this.#active === 0) return;
+    const drained = new Promise<void>((resolve) => {
+      this.#drainWaiter = resolve;
+    });
+    const finished = await Promise.race([
+      drained.then(() => true),
+      sleep(timeoutMs, false, { ref: false }),
+    ]);
+    this.#drainWaiter = undefined;
+    if (!finished) {
+      this.#logger.warn({ handlers: this.#active }, 'stop timed out with handlers in flight');
+      this.#abortHandlers.abort();
+    }
+  }
+}
+
+function isNoGroupError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOGROUP');
+}
