@@ -38,14 +38,14 @@ export interface CommandResult {
  */
 export function runCommand(
   argv: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs: number; logFile?: string; input?: string },
+  options: { env?: NodeJS.ProcessEnv; timeoutMs: number; logFile?: string },
 ): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (file === undefined) return Promise.reject(new Error('empty command'));
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
       killSignal: 'SIGKILL',
     });
@@ -57,7 +57,6 @@ export function runCommand(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       if (stderr.length < MAX_OUTPUT_CHARS) stderr += chunk;
     });
-    child.stdin.end(options.input ?? '');
     child.once('error', reject);
     child.once('close', async (code) => {
       if (options.logFile !== undefined) {
@@ -104,6 +103,7 @@ export interface ComposeProjectOptions {
 /** One compose project, driven through the Compose command line. */
 export class ComposeProject {
   readonly name: string;
+  readonly command: ComposeCommand;
   readonly #options: ComposeProjectOptions;
 
   constructor(options: ComposeProjectOptions) {
@@ -111,21 +111,17 @@ export class ComposeProject {
       throw new Error(`project name "${options.name}" must be lowercase letters, digits, - or _`);
     }
     this.name = options.name;
+    this.command = options.command;
     this.#options = options;
   }
 
   /** Runs `compose <args>` for this project and returns what it printed. */
-  run(args: readonly string[], timeoutMs: number, input?: string): Promise<CommandResult> {
+  run(args: readonly string[], timeoutMs: number): Promise<CommandResult> {
     const { command, name, directory, files, env, logFile } = this.#options;
     const argv = [...command.argv, '--project-name', name, '--project-directory', directory];
     for (const file of files) argv.push('--file', file);
     argv.push(...args);
-    return runCommand(argv, {
-      env: { ...process.env, ...env },
-      timeoutMs,
-      logFile,
-      ...(input === undefined ? {} : { input }),
-    });
+    return runCommand(argv, { env: { ...process.env, ...env }, timeoutMs, logFile });
   }
 
   /** Ids of the project's containers, all of them or one service's. */

@@ -76,7 +76,10 @@ export class TestStack {
 
   /** Builds the four images from the Dockerfile. */
   async build(): Promise<void> {
-    await this.project.run(['build'], 25 * 60_000);
+    // The classic builder, which v1 drives, keeps the container of a failed
+    // step unless told not to; BuildKit keeps none, and v2 has no such flag.
+    const v1 = this.project.command.argv[0] === 'docker-compose';
+    await this.project.run(v1 ? ['build', '--force-rm'] : ['build'], 25 * 60_000);
   }
 
   /** `up --detach`, with `builder` containers; waits until all are healthy. */
