@@ -3,6 +3,7 @@ import type { DescMessage } from '@bufbuild/protobuf';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AckBatcher } from './ack-batcher.js';
+import { sendBufferCommand } from './buffer-command.js';
 import {
   assertTimeoutsFitBlock,
   type ResolvedConsumerOptions,
@@ -270,8 +271,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
       return;
     }
     const count = this.#freeCapacity();
-    const read = blocking.callBuffer(
-      'XREADGROUP',
+    const read = sendBufferCommand(blocking, 'XREADGROUP', [
       'GROUP',
       this.group,
       this.consumerName,
@@ -282,7 +282,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
       'STREAMS',
       this.stream,
       '>',
-    );
+    ]);
     const reply = await this.#guardRead(blocking, read);
     if (reply === timedOut || reply === connectionClosed) {
       // The reply, if any comes, is lost to us: its entries are pending for
@@ -365,14 +365,13 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     }
     if (counts.size === 0) return;
 
-    const reply = await this.#redis.callBuffer(
-      'XCLAIM',
+    const reply = await sendBufferCommand(this.#redis, 'XCLAIM', [
       this.stream,
       this.group,
       this.consumerName,
       0,
       ...counts.keys(),
-    );
+    ]);
     const entries = parseEntries(reply);
     this.#dispatchClaimed(entries, [...counts.keys()], (id) => (counts.get(id) ?? 0) + 1);
     this.#logger.debug({ entries: entries.length }, 'own pending entries recovered');
@@ -464,8 +463,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     if (free <= 0) return;
     this.#claiming = true;
     try {
-      const reply = (await this.#redis.callBuffer(
-        'XAUTOCLAIM',
+      const reply = (await sendBufferCommand(this.#redis, 'XAUTOCLAIM', [
         this.stream,
         this.group,
         this.consumerName,
@@ -473,7 +471,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
         this.#claimCursor,
         'COUNT',
         free,
-      )) as unknown as [Buffer, unknown, Buffer[] | undefined];
+      ])) as unknown as [Buffer, unknown, Buffer[] | undefined];
       this.#claimCursor = reply[0].toString();
       // Redis 7 lists the ids it found deleted and removed from the pending list.
       const deletedIds = (reply[2] ?? []).map((id) => id.toString());
@@ -645,14 +643,13 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
       return undefined;
     }
     // XCLAIM counts the new delivery, so the attempt number lives in Redis.
-    const reply = await this.#redis.callBuffer(
-      'XCLAIM',
+    const reply = await sendBufferCommand(this.#redis, 'XCLAIM', [
       this.stream,
       this.group,
       this.consumerName,
       0,
       delivery.id,
-    );
+    ]);
     const [entry] = parseEntries(reply);
     if (entry === undefined || entry.fields === null) {
       this.#cleanDeleted([delivery.id]);

@@ -2,7 +2,7 @@ import { BuildSucceededSchema, RunRequestedSchema } from '@reporunner/contracts'
 import { startTestRedis, type TestRedis } from '@reporunner/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DeadLetter, StreamConsumer, StreamProducer } from '../src/index.js';
+import { createRedis, type DeadLetter, StreamConsumer, StreamProducer } from '../src/index.js';
 import {
   buildSucceeded,
   noBackoff,
@@ -17,7 +17,7 @@ let redis: Redis;
 
 beforeAll(async () => {
   server = await startTestRedis();
-  redis = server.client();
+  redis = createRedis(server.url);
 });
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ let redis: Redis;
 
 beforeAll(async () => {
   server = await startTestRedis();
-  redis = server.client();
+  redis = createRedis(server.url);
 });
 
 afterAll(async () => {
