@@ -1,10 +1,14 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTerminus, HealthCheckError } from '@godaddy/terminus';
+import { createTerminus } from '@godaddy/terminus';
 import type { Logger } from 'pino';
 
-/** A readiness probe: resolves with details when ready, rejects when not. */
-export type ReadinessCheck = () => Promise<unknown>;
+/**
+ * The readiness probe: resolves with details when ready, rejects (with
+ * terminus's HealthCheckError for details) when not. packages/shared's
+ * terminusReadiness makes one from health checks.
+ */
+export type Readiness = () => Promise<unknown>;
 
 /** Options for startHttpServer. */
 export interface HttpServerOptions {
@@ -14,8 +18,8 @@ export interface HttpServerOptions {
   host: string;
   /** The service's own routes (an express app); a 404 for everything else when absent. */
   app?: RequestListener;
-  /** Checks behind `/health/ready`, by name; all must pass. `/health/live` always passes. */
-  readiness: Record<string, ReadinessCheck>;
+  /** Behind `/health/ready`. `/health/live` always passes while the process serves HTTP. */
+  readiness: Readiness;
   /**
    * Runs once on SIGTERM or SIGINT, before the server closes: stop consumers,
    * close connections. The process then exits with code 0.
@@ -41,7 +45,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Start
   createTerminus(server, {
     healthChecks: {
       '/health/live': async () => ({ alive: true }),
-      '/health/ready': () => runReadiness(options.readiness),
+      '/health/ready': () => options.readiness(),
       __unsafeExposeStackTraces: false,
     },
     signals: ['SIGTERM', 'SIGINT'],
@@ -68,35 +72,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Start
   const port = (server.address() as AddressInfo).port;
   logger.info({ host: options.host, port }, 'http server listening');
   return { server, port };
-}
-
-/**
- * Runs every check at once; the response lists each by name. One failure makes
- * the whole probe fail with 503, with the details of every check.
- */
-export async function runReadiness(
-  checks: Record<string, ReadinessCheck>,
-): Promise<Record<string, unknown>> {
-  const names = Object.keys(checks);
-  const results = await Promise.allSettled(names.map((name) => checks[name]?.()));
-  const details: Record<string, unknown> = {};
-  const failed: string[] = [];
-  results.forEach((result, index) => {
-    const name = names[index] as string;
-    if (result.status === 'fulfilled') {
-      details[name] = result.value ?? { status: 'Healthy' };
-    } else {
-      failed.push(name);
-      details[name] = { status: 'Unhealthy', error: errorMessage(result.reason) };
-    }
-  });
-  if (failed.length > 0) throw new HealthCheckError(`not ready: ${failed.join(', ')}`, details);
-  return details;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof HealthCheckError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 const notFound: RequestListener = (_request, response) => {

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, runReadiness, startHttpServer } from '../src/index.js';
+import { HealthCheckError } from '@godaddy/terminus';
+import { createLogger, redisPingCheck, startHttpServer } from '../src/index.js';
 
 const lines: Record<string, unknown>[] = [];
 const sink = new Writable({
@@ -20,12 +21,13 @@ beforeAll(async () => {
     logger: createLogger('test', { destination: sink }),
     port: 0,
     host: '127.0.0.1',
-    readiness: {
-      redis: async () => {
-        if (!redisUp) throw new Error('connection refused');
-        return { status: 'Healthy' };
-      },
-      lag: async () => ({ status: 'Degraded', lag: 12 }),
+    readiness: async () => {
+      const report = {
+        redis: redisUp ? { status: 'Healthy' } : { status: 'Unhealthy', error: 'connection refused' },
+        lag: { status: 'Degraded', lag: 12 },
+      };
+      if (!redisUp) throw new HealthCheckError('readiness check failed', report);
+      return report;
     },
     onShutdown: async () => {},
   });
@@ -85,8 +87,20 @@ describe('startHttpServer', () => {
   });
 });
 
-describe('runReadiness', () => {
-  it('when a check resolves with nothing, then it is reported Healthy', async () => {
-    expect(await runReadiness({ a: async () => undefined })).toEqual({ a: { status: 'Healthy' } });
+describe('redisPingCheck', () => {
+  it('when the connection is not ready, then it is Unhealthy at once', async () => {
+    const check = redisPingCheck({ status: 'reconnecting', ping: () => new Promise(() => {}) });
+    expect(await check.check()).toEqual({
+      status: 'Unhealthy',
+      details: { error: 'redis connection is reconnecting' },
+    });
+  });
+
+  it('when PING does not answer in time, then it is Unhealthy', async () => {
+    const check = redisPingCheck({ status: 'ready', ping: () => new Promise(() => {}) }, 50);
+    expect(await check.check()).toEqual({
+      status: 'Unhealthy',
+      details: { error: 'no answer in 50 ms' },
+    });
   });
 });
