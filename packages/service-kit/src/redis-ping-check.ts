@@ -30,7 +30,10 @@ export function redisPingCheck(redis: PingableRedis, timeoutMs = 2_000) {
             timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
           }),
         ]);
-        return { status: 'Healthy', details: { latencyMs: Math.round(performance.now() - started) } };
+        return {
+          status: 'Healthy',
+          details: { latencyMs: Math.round(performance.now() - started) },
+        };
       } catch (error) {
         return {
           status: 'Unhealthy',

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthCheckError } from '@godaddy/terminus';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, redisPingCheck, startHttpServer } from '../src/index.js';
 
 const lines: Record<string, unknown>[] = [];
@@ -23,7 +23,9 @@ beforeAll(async () => {
     host: '127.0.0.1',
     readiness: async () => {
       const report = {
-        redis: redisUp ? { status: 'Healthy' } : { status: 'Unhealthy', error: 'connection refused' },
+        redis: redisUp
+          ? { status: 'Healthy' }
+          : { status: 'Unhealthy', error: 'connection refused' },
         lag: { status: 'Degraded', lag: 12 },
       };
       if (!redisUp) throw new HealthCheckError('readiness check failed', report);

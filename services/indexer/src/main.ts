@@ -1,0 +1,82 @@
+import { RunRequestedSchema } from '@reporunner/contracts';
+import {
+  cleanEnv,
+  closeRedis,
+  createLogger,
+  loadConfigOrExit,
+  redisPingCheck,
+  startHttpServer,
+} from '@reporunner/service-kit';
+import {
+  createRedis,
+  GROUP_INDEXER,
+  STREAM_INDEXING,
+  STREAM_REPO_RUNS,
+  StreamConsumer,
+  StreamLagHealthCheck,
+  StreamProducer,
+  terminusReadiness,
+} from '@reporunner/shared';
+import { loadConfig } from './config.js';
+import { indexRun } from './index-run.js';
+
+const config = loadConfigOrExit('indexer', () => loadConfig(process.env));
+const logger = createLogger('indexer', { level: config.logLevel });
+const redis = createRedis(config.redisUrl, { connectionName: 'indexer', logger });
+
+// Reads RunRequested from stream:repo-runs, writes its results to stream:indexing.
+const producer = new StreamProducer({
+  redis,
+  stream: STREAM_INDEXING,
+  producerName: 'indexer',
+  logger,
+});
+const consumer = new StreamConsumer({
+  redis,
+  stream: STREAM_REPO_RUNS,
+  group: GROUP_INDEXER,
+  handles: [RunRequestedSchema],
+  concurrency: config.concurrency,
+  ...(config.consumerName === undefined ? {} : { consumerName: config.consumerName }),
+  logger,
+  handler: async (event, context) => {
+    const deps = {
+      indexDir: config.indexDir,
+      allowedSchemes: config.allowedSchemes,
+      commandTimeoutMs: config.commandTimeoutMs,
+      env: cleanEnv(process.env),
+      publish: (message: Parameters<typeof producer.publish>[0]) => producer.publish(message),
+    };
+    await indexRun(deps, event, context.logger.child({ runId: event.runId }));
+    return true;
+  },
+});
+
+await startHttpServer({
+  logger,
+  host: config.host,
+  port: config.port,
+  readiness: terminusReadiness({
+    redis: redisPingCheck(redis),
+    lag: new StreamLagHealthCheck({
+      redis,
+      stream: STREAM_REPO_RUNS,
+      group: GROUP_INDEXER,
+      warningThreshold: config.lagWarningThreshold,
+      unhealthyThreshold: config.lagUnhealthyThreshold,
+    }),
+  }),
+  onShutdown: async () => {
+    await consumer.stop({ timeoutMs: config.shutdownTimeoutMs });
+    await closeRedis(redis);
+  },
+});
+await consumer.start();
+logger.info(
+  {
+    consumer: consumer.consumerName,
+    indexDir: config.indexDir,
+    allowedSchemes: config.allowedSchemes,
+  },
+  'indexer started',
+);
