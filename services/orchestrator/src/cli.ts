@@ -31,16 +31,25 @@ async function main(argv: string[]): Promise<number> {
     /\/+$/,
     '',
   );
-  // A local directory is sent as an absolute path, so `reporunner run .` works.
-  const repoUrl = !target.includes('://') && existsSync(target) ? resolve(target) : target;
+  // A local directory is sent as an absolute path, so `reporunner run .` works;
+  // under `pnpm reporunner`, INIT_CWD is where the user typed the command.
+  const local = resolve(process.env.INIT_CWD ?? process.cwd(), target);
+  const repoUrl = !target.includes('://') && existsSync(local) ? local : target;
   const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
 
-  const response = await fetch(`${baseUrl}/runs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ref === undefined ? { repoUrl } : { repoUrl, ref }),
-    signal: AbortSignal.timeout(10_000),
-  });
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ref === undefined ? { repoUrl } : { repoUrl, ref }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new FollowError(
+      `cannot reach the orchestrator at ${baseUrl}: ${(error as Error).message}`,
+    );
+  }
   const body = (await response.json()) as { runId?: string; error?: string };
   if (response.status !== 202 || body.runId === undefined) {
     process.stderr.write(
