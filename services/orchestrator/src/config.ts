@@ -16,6 +16,8 @@ export interface OrchestratorConfig extends ServiceConfig {
   allowedSchemes: RepoScheme[];
   /** BODY_LIMIT_BYTES: largest POST /runs body; larger ones answer 400. */
   bodyLimitBytes: number;
+  /** RUN_TTL_SECONDS: how long a run record is kept after its last event; 0 keeps them forever. */
+  runTtlSeconds: number;
 }
 
 /** Reads and checks the orchestrator's settings; throws ConfigError naming the variable. */
@@ -25,5 +27,6 @@ export function loadConfig(source: Env): OrchestratorConfig {
     ...readServiceConfig(env, { port: 3000, concurrency: 8 }),
     allowedSchemes: env.listOf('ALLOWED_REPO_SCHEMES', ['https'], REPO_SCHEMES),
     bodyLimitBytes: env.int('BODY_LIMIT_BYTES', 4096, { min: 256, max: 1_048_576 }),
+    runTtlSeconds: env.int('RUN_TTL_SECONDS', 7 * 24 * 3600, { min: 0 }),
   };
 }

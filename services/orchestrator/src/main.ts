@@ -33,7 +33,7 @@ import { RunStore } from './run-store.js';
 const config = loadConfigOrExit('orchestrator', () => loadConfig(process.env));
 const logger = createLogger('orchestrator', { level: config.logLevel });
 const redis = createRedis(config.redisUrl, { connectionName: 'orchestrator', logger });
-const store = new RunStore(redis);
+const store = new RunStore(redis, config.runTtlSeconds);
 const consumerName = config.consumerName;
 
 const producer = new StreamProducer({

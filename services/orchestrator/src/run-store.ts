@@ -21,7 +21,14 @@ const EVENT_FIELD_PREFIX = 'event:';
  * should not, and two orchestrators can record the same event at once.
  */
 export class RunStore {
-  constructor(private readonly redis: Redis) {}
+  /**
+   * @param ttlSeconds how long a run is kept after its last event; 0 keeps
+   *   runs forever. Each event renews it; the listing forgets expired runs.
+   */
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlSeconds = 0,
+  ) {}
 
   /** Records one lifecycle event. Returns false when that event was already recorded. */
   async record(event: LifecycleRecord): Promise<boolean> {
@@ -35,6 +42,12 @@ export class RunStore {
       transaction.zadd(RUN_INDEX_KEY, 'NX', event.atMs, event.runId);
     }
     if (TERMINAL_EVENTS.includes(event.event)) transaction.hsetnx(key, 'terminal', event.event);
+    if (this.ttlSeconds > 0) {
+      transaction.expire(key, this.ttlSeconds);
+      // Listing entries older than any kept run point at expired hashes.
+      const horizon = Date.now() - this.ttlSeconds * 1000;
+      transaction.zremrangebyscore(RUN_INDEX_KEY, '-inf', `(${horizon}`);
+    }
     const results = await transaction.exec();
     if (results === null) throw new Error('run record transaction was aborted');
     const failed = results.find(([error]) => error !== null);

@@ -231,6 +231,26 @@ describe('RunStore', () => {
     expect(listed.map((run) => run.runId)).toEqual(['list-2', 'list-3']);
   });
 
+  it('when a TTL is set, then every event renews the expiry and old listing entries are dropped', async () => {
+    const local = new RunStore(redis, 3600);
+    const stale = toLifecycleRecord(
+      create(RunRequestedSchema, { runId: 'ttl-old', repoUrl: 'u', requestedAt: at(0) }),
+    );
+    const fresh = toLifecycleRecord(
+      create(RunRequestedSchema, {
+        runId: 'ttl-new',
+        repoUrl: 'u',
+        requestedAt: timestampFromMs(Date.now()),
+      }),
+    );
+    if (!stale || !fresh) throw new Error('not lifecycle events');
+    await local.record(stale);
+    await local.record(fresh);
+    expect(await redis.ttl('reporunner:run:ttl-new')).toBeGreaterThan(3590);
+    expect(await redis.zscore('reporunner:runs', 'ttl-old')).toBeNull();
+    expect(await redis.zscore('reporunner:runs', 'ttl-new')).not.toBeNull();
+  });
+
   it('when a run is unknown, then get answers undefined', async () => {
     expect(await store.get('nobody')).toBeUndefined();
   });
