@@ -42,7 +42,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await new Promise((resolve) => http?.close(resolve));
+  if (http) await new Promise((resolve) => http.close(resolve));
   redis?.disconnect();
   await server?.close();
 });
