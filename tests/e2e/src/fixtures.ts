@@ -108,3 +108,11 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
+
+/** A build that takes about `ms` milliseconds, then succeeds; the run succeeds too. */
+export function slowBuild(ms: number): Record<string, string> {
+  return {
+    'reporunner.json': `${JSON.stringify({ build: ['node', 'build.js'], run: ['node', '-e', '0'] })}\n`,
+    'build.js': `setTimeout(() => console.log('slow build done'), ${ms});\n`,
+  };
+}

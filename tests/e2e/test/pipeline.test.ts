@@ -17,6 +17,7 @@ import {
   NODE_PASSING,
   readPids,
   repo,
+  slowBuild,
   testsFailing,
 } from '../src/fixtures.js';
 import { type PipelineStack, startPipeline } from '../src/pipeline-stack.js';
@@ -339,6 +340,33 @@ describe('runs of real repositories', () => {
     const failed = await runCli(repos.testsFailing ?? '');
     expect(failed.code).toBe(1);
     expect(failed.out).toContain('failed in stage run: tests failed: exit code 1');
+  });
+
+  it('when the builder gets SIGTERM mid-build, then it finishes the build, exits 0, and the run succeeds', async () => {
+    keepLogsOnFailure();
+    const slow = await repo(root, 'slow-build', slowBuild(2_000));
+    const runId = await requestRun(base(), slow);
+    await eventually('the slow build to start', async () => {
+      return (await getRun(base(), runId)).status === 'building';
+    });
+    expect(await stack.services.builder.stop()).toBe(0);
+    // BuildSucceeded was published before the exit; the orchestrator records it soon after.
+    await eventually('the build outcome to be recorded', async () => {
+      return (await getRun(base(), runId)).build?.status !== 'started';
+    });
+    const built = await getRun(base(), runId);
+    expect(built.build).toMatchObject({ status: 'succeeded' });
+    expect(String(built.build?.logTail)).toContain('slow build done');
+    stack.services.builder.start();
+    await stack.services.builder.waitReady();
+    expect((await waitForDone(base(), runId)).status).toBe('succeeded');
+    expect(await eventTypesOf(redis, STREAM_REPO_RUNS, runId)).toEqual([
+      'RunRequested',
+      'BuildStarted',
+      'BuildSucceeded',
+      'RunStarted',
+      'RunSucceeded',
+    ]);
   });
 
   it('when every run is done, then dead letters, pending lists and lag are all zero', async () => {
