@@ -182,10 +182,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     this.#notifyCapacity();
 
     // Each step runs even when the one before failed.
-    await this.#step('unblock read', () => this.#unblockRead());
-    await this.#step('end read loop', async () => {
-      await this.#readLoop;
-    });
+    await this.#step('end read loop', () => this.#endReadLoop());
     await this.#step('release unstarted entries', () => this.#releaseQueued());
     await this.#step('drain handlers', () => this.#drain(timeoutMs));
     await this.#step('flush acknowledgements', () => this.#acks.flush());
@@ -709,10 +706,27 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     }
   }
 
-  async #unblockRead(): Promise<void> {
-    // CLIENT UNBLOCK ends the blocked XREADGROUP at once, as if it timed out.
-    if (this.#blockingClientId === undefined || this.#blocking?.status !== 'ready') return;
-    await this.#redis.client('UNBLOCK', this.#blockingClientId);
+  /**
+   * Ends the read loop without abandoning a read: CLIENT UNBLOCK makes a
+   * blocked XREADGROUP return at once as if it timed out, so any entries it
+   * was given are still dispatched. A read sent just after an unblock would
+   * block its full time, so the unblock repeats until the loop has ended.
+   */
+  async #endReadLoop(): Promise<void> {
+    const loop = this.#readLoop;
+    if (loop === undefined) return;
+    let ended = false;
+    void loop.finally(() => {
+      ended = true;
+    });
+    const deadline = Date.now() + this.#options.blockMs + readWatchdogGraceMs;
+    while (!ended && Date.now() < deadline) {
+      const clientId = this.#blockingClientId;
+      if (clientId !== undefined && this.#blocking?.status === 'ready') {
+        await this.#redis.client('UNBLOCK', clientId).catch(() => 0);
+      }
+      await Promise.race([loop, sleep(25, undefined, { ref: false })]);
+    }
   }
 
   /** Hands read-ahead entries back to the group as if never delivered. */
