@@ -29,6 +29,7 @@ beforeAll(async () => {
   const app = createApp({
     store: new RunStore(redis),
     publish: async (event) => {
+      if (event.repoUrl.endsWith('/redis-down.git')) throw new Error('Connection is closed.');
       published.push(event);
       return `${published.length}-0`;
     },
@@ -129,6 +130,18 @@ describe('POST /runs', () => {
       expect(published).toEqual([]);
     },
   );
+});
+
+describe('POST /runs when Redis is down', () => {
+  it('when publishing fails, then it answers 503 and logs the error', async () => {
+    const response = await post('{"repoUrl": "https://example.com/redis-down.git"}');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: 'service unavailable, try again' });
+    expect(logs.find((line) => line.msg === 'request failed')).toMatchObject({
+      level: 50,
+      err: { message: 'Connection is closed.' },
+    });
+  });
 });
 
 describe('GET /runs', () => {

@@ -82,10 +82,10 @@ export class ServiceProcess {
     throw new Error(`${this.name} was not ready within ${timeoutMs} ms`);
   }
 
-  /** The status code of /health/ready, or 0 when nothing answers. */
-  async readyStatus(): Promise<number> {
+  /** The status code of /health/ready (or another health path), or 0 when nothing answers. */
+  async readyStatus(path = '/health/ready'): Promise<number> {
     try {
-      const response = await fetch(`${this.baseUrl}/health/ready`, {
+      const response = await fetch(`${this.baseUrl}${path}`, {
         signal: AbortSignal.timeout(5_000),
       });
       await response.body?.cancel();

@@ -38,6 +38,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'reporunner-e2e-'));
   server = await startTestRedis();
   redis = server.client();
+  // The last test stops Redis; this client reconnects on its own.
+  redis.on('error', () => {});
   for (const name of ['build-failing', 'tests-failing', 'build-hanging']) {
     pidFiles[name] = join(root, `${name}.pids`);
   }
@@ -391,5 +393,21 @@ describe('runs of real repositories', () => {
     });
     expect(await backlogs()).toEqual(expected);
     expect(await redis.llen(DEAD_LETTER_LIST)).toBe(0);
+  });
+
+  it('when Redis goes away, then every service stays live but not ready, and is ready again when it is back', async () => {
+    keepLogsOnFailure();
+    const statuses = (path: string) =>
+      Promise.all(SERVICES.map((name) => stack.services[name].readyStatus(path)));
+    await server.stop();
+    try {
+      expect(await statuses('/health/ready')).toEqual([503, 503, 503, 503]);
+      expect(await statuses('/health/live')).toEqual([200, 200, 200, 200]);
+    } finally {
+      await server.start();
+    }
+    await eventually('every service to be ready again', async () => {
+      return isDeepStrictEqual(await statuses('/health/ready'), [200, 200, 200, 200]);
+    });
   });
 });
