@@ -3,11 +3,23 @@ import type { ComposeProject } from './compose-project.js';
 /** Prefix of every event type name in the streams. */
 const EVENT_PACKAGE = 'reporunner.events.v1.';
 
-/** One stream entry as redis-cli shows it: id and fields, payload left as text. */
-export interface StreamEntry {
-  id: string;
-  fields: Record<string, string>;
-}
+// KEYS[1] the stream, ARGV[1] the run id; returns the `type` field of each
+// entry whose `payload` contains the run id (a plain find, not a pattern).
+// https://redis.io/docs/latest/commands/eval/
+const LIFECYCLE_SCRIPT = `
+local types = {}
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+  local fields, kind, payload = entry[2], nil, nil
+  for i = 1, #fields, 2 do
+    if fields[i] == 'type' then kind = fields[i + 1] end
+    if fields[i] == 'payload' then payload = fields[i + 1] end
+  end
+  if kind and payload and string.find(payload, ARGV[1], 1, true) then
+    types[#types + 1] = kind
+  end
+end
+return types
+`;
 
 /**
  * The stack's Redis, reached with `redis-cli` inside the redis container (the
@@ -19,7 +31,8 @@ export class StackRedis {
 
   /**
    * Runs one command and returns the reply parsed from redis-cli's
-   * `--quoted-json` output, in which binary payloads are escaped ASCII.
+   * `--quoted-json` output. Only for replies without binary values: redis-cli
+   * does not always escape those into valid JSON.
    */
   async command(...args: string[]): Promise<unknown> {
     const { stdout } = await this.project.run(
@@ -29,30 +42,16 @@ export class StackRedis {
     return JSON.parse(stdout);
   }
 
-  /** Every entry of `stream`, oldest first. */
-  async entries(stream: string): Promise<StreamEntry[]> {
-    const reply = await this.command('XRANGE', stream, '-', '+');
-    if (!Array.isArray(reply)) return [];
-    return reply.map((item) => {
-      const [id, flat] = item as [string, string[]];
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        fields[flat[i] as string] = flat[i + 1] as string;
-      }
-      return { id, fields };
-    });
-  }
-
   /**
    * Short type names (`RunRequested`, ...) of the entries of `stream` that
-   * belong to `runId`, in stream order. The run id travels inside the protobuf
-   * payload as plain UTF-8, so it shows in the escaped text.
+   * belong to `runId`, in stream order. The run id travels inside the binary
+   * protobuf payload as plain UTF-8; a Lua script picks the entries whose
+   * payload holds it, so only type names (ASCII) leave Redis.
    */
   async lifecycle(stream: string, runId: string): Promise<string[]> {
-    const entries = await this.entries(stream);
-    return entries
-      .filter((entry) => entry.fields.payload?.includes(runId))
-      .map((entry) => (entry.fields.type ?? '?').replace(EVENT_PACKAGE, ''));
+    const reply = await this.command('EVAL', LIFECYCLE_SCRIPT, '1', stream, runId);
+    if (!Array.isArray(reply)) return [];
+    return reply.map((type) => String(type).replace(EVENT_PACKAGE, ''));
   }
 
   /** `XINFO GROUPS stream` as objects: name, consumers, pending, lag. */
