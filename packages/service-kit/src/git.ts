@@ -14,6 +14,8 @@ export interface GitSettings {
   env: Record<string, string>;
   timeoutMs: number;
   logTailBytes: number;
+  /** Aborting kills a running git (a service shutting down). */
+  signal?: AbortSignal;
 }
 
 /** A repository checked out at one commit. */
@@ -109,8 +111,10 @@ async function runGit(
     env: gitEnv(settings.env),
     timeoutMs: settings.timeoutMs,
     logTailBytes: settings.logTailBytes,
+    ...(settings.signal === undefined ? {} : { signal: settings.signal }),
   });
   if (result.outcome.kind === 'exit' && result.outcome.exitCode === 0) return;
+  if (settings.signal?.aborted) throw new Error(`git ${step} interrupted by shutdown`);
   const why =
     result.spawnError ??
     firstFatalLine(result.logTail) ??

@@ -122,4 +122,13 @@ describe('fetchCommit', () => {
     expect(error.reason).toBe("git fetch failed: transport 'ext' not allowed");
     expect(existsSync(marker)).toBe(false);
   });
+
+  it('when the service is shutting down, then git is killed and the error is not a GitError', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const aborted: GitSettings = { ...settings, signal: controller.signal };
+    const attempt = fetchCommit(aborted, `file://${origin}`, '', nextDir());
+    await expect(attempt).rejects.toThrow('git init interrupted by shutdown');
+    await expect(attempt).rejects.not.toBeInstanceOf(GitError);
+  });
 });

@@ -143,6 +143,7 @@ async function clone(deps: BuildDependencies, event: RunRequested, dir: string):
       env: deps.env,
       timeoutMs: deps.commandTimeoutMs,
       logTailBytes: deps.logTailBytes,
+      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
     };
     const { commitSha } = await fetchCommit(settings, checked.gitUrl, event.ref, dir);
     return commitSha;

@@ -27,6 +27,8 @@ export interface IndexDependencies {
   /** The environment git runs in (see cleanEnv). */
   env: Record<string, string>;
   publish: (event: Message) => Promise<unknown>;
+  /** Aborted when the service shuts down: git is killed and the entry retried later. */
+  signal?: AbortSignal;
 }
 
 /** The repository cannot be indexed; published as IndexingFailed. */
@@ -117,5 +119,6 @@ function gitSettings(deps: IndexDependencies) {
     env: deps.env,
     timeoutMs: deps.commandTimeoutMs,
     logTailBytes: 4096,
+    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
   };
 }

@@ -46,6 +46,7 @@ const consumer = new StreamConsumer({
       commandTimeoutMs: config.commandTimeoutMs,
       env: cleanEnv(process.env),
       publish: (message: Parameters<typeof producer.publish>[0]) => producer.publish(message),
+      signal: context.signal,
     };
     await indexRun(deps, event, context.logger.child({ runId: event.runId }));
     return true;
