@@ -24,6 +24,9 @@ const RUN_LIFECYCLE_TESTS_FAILED = [
   'RunFailed',
 ];
 
+/** What may sit in /app of an image besides dist, node_modules and package.json. */
+const PACKED_ENTRIES = ['dist', 'node_modules', 'package.json', 'README.md', 'LICENSE'];
+
 /** Bounds for a run to reach its final status. */
 const RUN_BOUNDS = { attempts: 300, intervalMs: 1_000, timeoutMs: 5 * 60_000 };
 
@@ -104,6 +107,37 @@ describe('docker compose: the pipeline in containers', () => {
       expect.stringMatching(/^127\.0\.0\.1:\d+->8080\/tcp$/),
     ]);
     expect(await theStack().api.isReady()).toBe(true);
+  });
+
+  it('when the images are inspected, then each holds only its service and the tools its work needs', async () => {
+    const s = theStack();
+    const inContainer = async (service: string, script: string) =>
+      (await s.project.run(['exec', '-T', service, 'sh', '-c', script], 60_000)).stdout.trim();
+
+    for (const service of APP_SERVICES) {
+      // What pnpm deploy copies: the manifest, its "files" (dist) and the files
+      // npm always packs (README), plus production dependencies. No sources or tests.
+      const entries = (await inContainer(service, 'ls -A /app')).split('\n');
+      expect(entries, service).toEqual(
+        expect.arrayContaining(['dist', 'node_modules', 'package.json']),
+      );
+      expect(
+        entries.filter((e) => !PACKED_ENTRIES.includes(e)),
+        service,
+      ).toEqual([]);
+      expect(await inContainer(service, 'echo "$NODE_ENV"'), service).toBe('production');
+    }
+    for (const service of ['builder', 'runner']) {
+      expect(await inContainer(service, 'git --version'), service).toMatch(/^git version /);
+      expect(await inContainer(service, 'make --version | head -n 1'), service).toMatch(
+        /^GNU Make/,
+      );
+      expect(await inContainer(service, 'pnpm --version && yarn --version'), service).toMatch(
+        /^\d+\.\d+\.\d+\n\d+\.\d+\.\d+$/,
+      );
+    }
+    expect(await inContainer('indexer', 'git --version')).toMatch(/^git version /);
+    expect(await inContainer('orchestrator', 'command -v git || echo none')).toBe('none');
   });
 
   it('when a Node repository whose tests pass is requested, then the run succeeds with every lifecycle event in order', async () => {
