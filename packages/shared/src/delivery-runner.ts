@@ -53,11 +53,13 @@ export class DeliveryRunner<S extends readonly DescMessage[]> {
     if (typeName === undefined || typeName === '') {
       return undecodable('the entry has no `type` field');
     }
-    if (findEventSchema(typeName) === undefined) {
-      return undecodable(`unknown event type "${typeName}"`);
-    }
     const schema = this.#schemas.get(typeName);
-    if (schema === undefined) return { kind: 'skip' };
+    if (schema === undefined) {
+      if (findEventSchema(typeName) === undefined) {
+        return undecodable(`unknown event type "${typeName}"`);
+      }
+      return skipOutcome;
+    }
 
     const payload = fields.get(EntryField.payload);
     const eventId = fields.get(EntryField.eventId)?.toString();
@@ -114,12 +116,13 @@ export class DeliveryRunner<S extends readonly DescMessage[]> {
     };
 
     try {
-      const call = () => this.#handler(event, context);
       const ok =
         traceparent === undefined
-          ? await call()
-          : await otelContext.with(contextFromTraceparent(traceparent), call);
-      return ok === true ? { kind: 'ack' } : { kind: 'retry', error: 'the handler returned false' };
+          ? await this.#handler(event, context)
+          : await otelContext.with(contextFromTraceparent(traceparent), () =>
+              this.#handler(event, context),
+            );
+      return ok === true ? ackOutcome : returnedFalseOutcome;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof Error && error.name === 'PermanentError') {
@@ -129,6 +132,11 @@ export class DeliveryRunner<S extends readonly DescMessage[]> {
     }
   }
 }
+
+// Shared outcome objects: the common results allocate nothing per entry.
+const ackOutcome: Outcome = { kind: 'ack' };
+const skipOutcome: Outcome = { kind: 'skip' };
+const returnedFalseOutcome: Outcome = { kind: 'retry', error: 'the handler returned false' };
 
 function undecodable(error: string): Outcome {
   return { kind: 'dead-letter', reason: 'undecodable', error };

@@ -63,7 +63,10 @@ export function parseEntries(reply: unknown): RawEntry[] {
   for (const item of reply) {
     if (!Array.isArray(item)) continue;
     const [id, flat] = item as [Buffer | string, (Buffer | string)[] | null];
-    entries.push({ id: id.toString(), fields: Array.isArray(flat) ? fieldMap(flat) : null });
+    entries.push({
+      id: typeof id === 'string' ? id : id.toString('latin1'),
+      fields: Array.isArray(flat) ? fieldMap(flat) : null,
+    });
   }
   return entries;
 }
@@ -74,7 +77,9 @@ function fieldMap(flat: (Buffer | string)[]): Map<string, Buffer> {
     const name = flat[i];
     const value = flat[i + 1];
     if (name === undefined || value === undefined) continue;
-    fields.set(name.toString(), typeof value === 'string' ? Buffer.from(value) : value);
+    // Field names are ASCII: latin1 decodes them faster than UTF-8.
+    const key = typeof name === 'string' ? name : name.toString('latin1');
+    fields.set(key, typeof value === 'string' ? Buffer.from(value) : value);
   }
   return fields;
 }

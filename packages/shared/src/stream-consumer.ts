@@ -553,8 +553,20 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     return Math.max(0, limit - this.#active - this.#queue.length);
   }
 
+  /**
+   * Reading resumes when a handler slot is free and nothing is queued, or
+   * when half the read-ahead room is free: with work still queued, waiting
+   * for room turns many one-entry reads into a few large ones.
+   */
+  #canRead(): boolean {
+    const free = this.#freeCapacity();
+    if (free === 0) return false;
+    if (this.#queue.length === 0) return true;
+    return free * 2 >= this.#options.concurrency + this.#options.prefetch;
+  }
+
   #waitForCapacity(): Promise<void> {
-    if (this.#freeCapacity() > 0 || this.#state !== 'running') return Promise.resolve();
+    if (this.#canRead() || this.#state !== 'running') return Promise.resolve();
     return new Promise((resolve) => {
       this.#capacityWaiter = resolve;
     });
@@ -562,7 +574,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
 
   #notifyCapacity(): void {
     const waiter = this.#capacityWaiter;
-    if (waiter !== undefined && (this.#freeCapacity() > 0 || this.#state !== 'running')) {
+    if (waiter !== undefined && (this.#canRead() || this.#state !== 'running')) {
       this.#capacityWaiter = undefined;
       waiter();
     }
@@ -581,17 +593,21 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
       const delivery = this.#queue.shift();
       if (delivery === undefined) return;
       this.#active += 1;
-      this.#process(delivery)
-        .catch((error: unknown) => {
-          // Whatever failed, the entry stays pending and comes back.
-          this.#held.delete(delivery.id);
-          this.#logger.error({ err: error, entryId: delivery.id }, 'entry processing failed');
-        })
-        .finally(() => {
-          this.#active -= 1;
-          this.#notifyCapacity();
-          this.#pump();
-        });
+      void this.#runSlot(delivery);
+    }
+  }
+
+  async #runSlot(delivery: Delivery): Promise<void> {
+    try {
+      await this.#process(delivery);
+    } catch (error) {
+      // Whatever failed, the entry stays pending and comes back.
+      this.#held.delete(delivery.id);
+      this.#logger.error({ err: error, entryId: delivery.id }, 'entry processing failed');
+    } finally {
+      this.#active -= 1;
+      this.#pump();
+      this.#notifyCapacity();
     }
   }
 
