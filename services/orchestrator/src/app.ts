@@ -19,7 +19,9 @@ export interface AppDependencies {
   newRunId?: () => string;
 }
 
-const RUN_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// Run ids this API makes are UUIDs; events from other producers may use any
+// plain name, so only characters that cannot form another key are required.
+const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 const DEFAULT_LIST_LIMIT = 20;
 const MAX_LIST_LIMIT = 100;
 

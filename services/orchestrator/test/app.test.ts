@@ -152,7 +152,7 @@ describe('GET /runs', () => {
       error: 'run 6a1d6b8e-0000-4000-8000-000000000000 not found',
       field: 'runId',
     });
-    expect((await fetch(`${base}/runs/not-a-run-id`)).status).toBe(404);
+    expect((await fetch(`${base}/runs/not:a:run:id`)).status).toBe(404);
   });
 
   it('when runs are listed, then it answers with the newest first', async () => {
