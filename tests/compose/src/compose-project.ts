@@ -124,9 +124,10 @@ export class ComposeProject {
     return runCommand(argv, { env: { ...process.env, ...env }, timeoutMs, logFile });
   }
 
-  /** Ids of the project's containers, all of them or one service's. */
+  /** Ids of the project's containers, stopped ones too, all or one service's. */
   async containerIds(service?: string): Promise<string[]> {
-    const args = ['ps', '--quiet'];
+    // v2 lists running containers only unless told `--all`; v1 takes it too.
+    const args = ['ps', '--all', '--quiet'];
     if (service !== undefined) args.push(service);
     const { stdout } = await this.run(args, 60_000);
     return stdout.split('\n').filter((line) => line.trim() !== '');

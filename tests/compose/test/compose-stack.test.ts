@@ -194,7 +194,7 @@ describe('docker compose: the pipeline in containers', () => {
     expect(builders).toHaveLength(2);
   });
 
-  it('when the stack is stopped during a build and started again, then every service stopped gracefully and the run still finishes', async () => {
+  it('when the stack is stopped and taken down during a build and started again, then every service stopped gracefully and the run still finishes', async () => {
     const s = theStack();
     const runId = await s.api.requestRun(s.repoUrl(SLOW_BUILD));
     await pollUntil(
@@ -205,6 +205,9 @@ describe('docker compose: the pipeline in containers', () => {
 
     await s.project.run(['stop', '--timeout', `${STOP_TIMEOUT_S}`], 5 * 60_000);
     const stopped = await inspectContainers(await s.project.containerIds());
+    expect(stopped.map((state) => state.service).sort()).toEqual(
+      ['builder', 'builder', 'indexer', 'orchestrator', 'redis', 'runner'].sort(),
+    );
     for (const state of stopped) {
       expect(state.status, state.service).toBe('exited');
       expect(state.oomKilled, state.service).toBe(false);
@@ -213,6 +216,9 @@ describe('docker compose: the pipeline in containers', () => {
       expect([0, 143], `${state.service} exit code`).toContain(state.exitCode);
     }
 
+    // `down` keeps the named volumes: the Redis data (append-only file) and the
+    // workspaces survive the containers, and the new ones carry on from them.
+    await s.project.run(['down', '--timeout', `${STOP_TIMEOUT_S}`], 5 * 60_000);
     await s.up(2);
     const run = await finalRun(runId);
 
