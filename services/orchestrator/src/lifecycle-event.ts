@@ -39,6 +39,26 @@ export const TERMINAL_EVENTS: readonly LifecycleEventName[] = [
   'RunFailed',
 ];
 
+/**
+ * Events a record refuses once any of the listed ones is in it: the first
+ * outcome of a stage stands. A redelivered build that fails after one that
+ * succeeded (or a run started from that failed branch) would otherwise put two
+ * contradicting stories in one record.
+ */
+export const CONFLICTING_EVENTS: Readonly<
+  Record<LifecycleEventName, readonly LifecycleEventName[]>
+> = {
+  RunRequested: [],
+  BuildStarted: [],
+  BuildSucceeded: ['BuildFailed'],
+  BuildFailed: ['BuildSucceeded'],
+  RunStarted: ['BuildFailed'],
+  RunSucceeded: ['RunFailed', 'BuildFailed'],
+  RunFailed: ['RunSucceeded', 'BuildFailed'],
+  IndexingCompleted: ['IndexingFailed'],
+  IndexingFailed: ['IndexingCompleted'],
+};
+
 /** How a process ended, as the API shows it. */
 export type ExitView = { exitCode: number } | { timedOut: true } | { signal: string };
 

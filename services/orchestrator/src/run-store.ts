@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
+  CONFLICTING_EVENTS,
   LIFECYCLE_EVENTS,
   type LifecycleEventName,
   type LifecycleRecord,
@@ -13,12 +14,36 @@ export const RUN_INDEX_KEY = 'reporunner:runs';
 
 const EVENT_FIELD_PREFIX = 'event:';
 
+// One event into one run record, atomically (EVAL runs alone on the server):
+// refused when a conflicting outcome is already there (ARGV[11..]), else
+// HSETNX'd; the first terminal event becomes `terminal`. RunRequested also
+// sets the request fields and the listing entry. Each write renews the TTL.
+const RECORD_EVENT_SCRIPT = `
+for i = 11, #ARGV do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then return 0 end
+end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'terminal', ARGV[3]) end
+if ARGV[4] == '1' then
+  redis.call('HSETNX', KEYS[1], 'repoUrl', ARGV[5])
+  redis.call('HSETNX', KEYS[1], 'ref', ARGV[6])
+  redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[7])
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[7], ARGV[8])
+end
+if tonumber(ARGV[9]) > 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[9])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[10])
+end
+return 1
+`;
+
 /**
  * Run records in Redis: a hash per run (`reporunner:run:<runId>`) holding the
  * request and the first copy of each lifecycle event, and a sorted set
  * (`reporunner:runs`) of run ids by creation time for listing. Every write is
- * HSETNX inside MULTI, so a redelivered or late event changes nothing it
- * should not, and two orchestrators can record the same event at once.
+ * one Lua script of HSETNX calls, so a redelivered, late or contradicting
+ * event changes nothing it should not, and two orchestrators can record the
+ * same event at once.
  */
 export class RunStore {
   /**
@@ -30,29 +55,31 @@ export class RunStore {
     private readonly ttlSeconds = 0,
   ) {}
 
-  /** Records one lifecycle event. Returns false when that event was already recorded. */
+  /**
+   * Records one lifecycle event. Returns false when it changed nothing: a
+   * duplicate, or an outcome that contradicts one already recorded.
+   */
   async record(event: LifecycleRecord): Promise<boolean> {
-    const key = RUN_KEY_PREFIX + event.runId;
-    const transaction = this.redis.multi();
-    transaction.hsetnx(key, EVENT_FIELD_PREFIX + event.event, JSON.stringify(event));
-    if (event.event === 'RunRequested') {
-      transaction.hsetnx(key, 'repoUrl', String(event.details.repoUrl ?? ''));
-      transaction.hsetnx(key, 'ref', String(event.details.ref ?? ''));
-      transaction.hsetnx(key, 'createdAt', String(event.atMs));
-      transaction.zadd(RUN_INDEX_KEY, 'NX', event.atMs, event.runId);
-    }
-    if (TERMINAL_EVENTS.includes(event.event)) transaction.hsetnx(key, 'terminal', event.event);
-    if (this.ttlSeconds > 0) {
-      transaction.expire(key, this.ttlSeconds);
-      // Listing entries older than any kept run point at expired hashes.
-      const horizon = Date.now() - this.ttlSeconds * 1000;
-      transaction.zremrangebyscore(RUN_INDEX_KEY, '-inf', `(${horizon}`);
-    }
-    const results = await transaction.exec();
-    if (results === null) throw new Error('run record transaction was aborted');
-    const failed = results.find(([error]) => error !== null);
-    if (failed?.[0]) throw failed[0];
-    return results[0]?.[1] === 1;
+    const conflicts = CONFLICTING_EVENTS[event.event].map((name) => EVENT_FIELD_PREFIX + name);
+    const horizon = this.ttlSeconds > 0 ? Date.now() - this.ttlSeconds * 1000 : 0;
+    const written = await this.redis.eval(
+      RECORD_EVENT_SCRIPT,
+      2,
+      RUN_KEY_PREFIX + event.runId,
+      RUN_INDEX_KEY,
+      EVENT_FIELD_PREFIX + event.event,
+      JSON.stringify(event),
+      TERMINAL_EVENTS.includes(event.event) ? event.event : '',
+      event.event === 'RunRequested' ? '1' : '0',
+      String(event.details.repoUrl ?? ''),
+      String(event.details.ref ?? ''),
+      String(event.atMs),
+      event.runId,
+      String(this.ttlSeconds),
+      String(horizon),
+      ...conflicts,
+    );
+    return written === 1;
   }
 
   /** The run, or undefined when no event of it has been recorded. */

@@ -142,19 +142,57 @@ describe('RunStore', () => {
     ]);
   });
 
-  it('when a failure arrives after success (a redelivered rerun), then the first outcome stands', async () => {
+  it('when a failure arrives after success (a redelivered rerun), then it is refused and the record is unchanged', async () => {
     const e = lifecycle('run-c');
     await apply(e.requested, e.buildStarted, e.built, e.runStarted, e.ran);
+    const before = await store.get('run-c');
+    expect(
+      await apply(
+        create(RunFailedSchema, { runId: 'run-c', reason: 'workspace is gone', finishedAt: at(9) }),
+      ),
+    ).toEqual([false]);
+    expect(await store.get('run-c')).toEqual(before);
+  });
+
+  it('when a rebuild fails after the build succeeded, then the run goes on from the first build', async () => {
+    const e = lifecycle('run-f');
+    await apply(e.requested, e.buildStarted, e.built, e.runStarted);
+    expect(
+      await apply(
+        create(BuildFailedSchema, {
+          runId: 'run-f',
+          stage: BuildStage.BUILD,
+          reason: 'x',
+          finishedAt: at(5),
+        }),
+      ),
+    ).toEqual([false]);
+    const run = await store.get('run-f');
+    expect(run?.status).toBe('running');
+    expect(run?.failure).toBeUndefined();
+    expect(run?.build).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('when the build failed, then a later run of another build is refused', async () => {
+    const e = lifecycle('run-g');
     await apply(
-      create(RunFailedSchema, {
-        runId: 'run-c',
-        reason: 'workspace is gone',
-        finishedAt: at(9),
+      e.requested,
+      e.buildStarted,
+      create(BuildFailedSchema, {
+        runId: 'run-g',
+        stage: BuildStage.BUILD,
+        reason: 'x',
+        finishedAt: at(2),
       }),
     );
-    const run = await store.get('run-c');
-    expect(run?.status).toBe('succeeded');
-    expect(run?.failure).toBeUndefined();
+    expect(await apply(e.built, e.runStarted, e.ran)).toEqual([false, false, false]);
+    const run = await store.get('run-g');
+    expect(run?.status).toBe('failed');
+    expect(run?.timeline.map((entry) => entry.event)).toEqual([
+      'RunRequested',
+      'BuildStarted',
+      'BuildFailed',
+    ]);
   });
 
   it('when the build fails, then the failure names the stage and reason', async () => {

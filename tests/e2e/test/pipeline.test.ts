@@ -4,7 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { DEAD_LETTER_LIST, STREAM_INDEXING, STREAM_REPO_RUNS } from '@reporunner/shared';
+import { create } from '@bufbuild/protobuf';
+import {
+  BuildStartedSchema,
+  nowTimestamp,
+  RunFailedSchema,
+  timestampFromMs,
+} from '@reporunner/contracts';
+import {
+  DEAD_LETTER_LIST,
+  STREAM_INDEXING,
+  STREAM_REPO_RUNS,
+  StreamProducer,
+} from '@reporunner/shared';
 import { startTestRedis, type TestRedis } from '@reporunner/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
@@ -343,6 +355,23 @@ describe('runs of real repositories', () => {
     const failed = await runCli(repos.testsFailing ?? '');
     expect(failed.code).toBe(1);
     expect(failed.out).toContain('failed in stage run: tests failed: exit code 1');
+  });
+
+  it('when late and duplicate events arrive for a finished run, then its record does not change', async () => {
+    keepLogsOnFailure();
+    const runId = ids.passing ?? '';
+    const before = await getRun(base(), runId);
+    const producer = new StreamProducer({ redis, stream: STREAM_REPO_RUNS, producerName: 'e2e' });
+    await producer.publishMany([
+      create(BuildStartedSchema, { runId, startedAt: timestampFromMs(Date.now()), worker: 'x' }),
+      create(RunFailedSchema, { runId, reason: 'late failure', finishedAt: nowTimestamp() }),
+    ]);
+    await eventually('the orchestrator to read the extra events', async () => {
+      const groups = await groupBacklogs(redis, STREAM_REPO_RUNS);
+      return isDeepStrictEqual(groups['group:orchestrator'], { pending: 0, lag: 0 });
+    });
+    const after = await getRun(base(), runId);
+    expect(after).toEqual(before);
   });
 
   it('when the builder gets SIGTERM mid-build, then it finishes the build, exits 0, and the run succeeds', async () => {
