@@ -21,8 +21,9 @@ export interface HttpServerOptions {
   /** Behind `/health/ready`. `/health/live` always passes while the process serves HTTP. */
   readiness: Readiness;
   /**
-   * Runs once on SIGTERM or SIGINT, before the server closes: stop consumers,
-   * close connections. The process then exits with code 0.
+   * Runs once on SIGTERM or SIGINT, after the HTTP server has stopped (terminus
+   * closes it first): stop consumers, close connections. The process then exits
+   * with code 0.
    */
   onShutdown: () => Promise<void>;
 }
