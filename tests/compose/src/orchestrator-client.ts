@@ -8,7 +8,9 @@ export interface RunView {
   status: string;
   failure?: { stage?: string; reason?: string };
   timeline?: unknown[];
-  [section: string]: unknown;
+  build?: Record<string, unknown>;
+  run?: Record<string, unknown>;
+  index?: Record<string, unknown>;
 }
 
 /** An answer of the orchestrator that the test did not expect. */

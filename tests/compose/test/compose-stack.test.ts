@@ -65,6 +65,26 @@ async function lifecycleOf(stream: string, runId: string, count: number): Promis
   );
 }
 
+/** Waits until the run's record has its index section (it may come after the status). */
+async function indexedRun(runId: string): Promise<RunView> {
+  let last: RunView | undefined;
+  return pollUntil(
+    `run ${runId} to have its index section`,
+    { attempts: 60, intervalMs: 1_000, timeoutMs: 60_000 },
+    async () => {
+      last = await theStack().api.getRun(runId);
+      return last?.index === undefined ? undefined : last;
+    },
+    () => JSON.stringify(last),
+  );
+}
+
+function countBy(values: readonly unknown[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[String(value)] = (counts[String(value)] ?? 0) + 1;
+  return counts;
+}
+
 describe('docker compose: the pipeline in containers', () => {
   beforeAll(async () => {
     try {
@@ -150,6 +170,12 @@ describe('docker compose: the pipeline in containers', () => {
     expect(run.repoUrl).toBe(s.repoUrl(PASSING_NODE));
     expect(await lifecycleOf('stream:repo-runs', runId, 5)).toEqual(RUN_LIFECYCLE_SUCCEEDED);
     expect(await lifecycleOf('stream:indexing', runId, 1)).toEqual(['IndexingCompleted']);
+    // Builder and indexer fetched the repository each on its own: same commit.
+    const indexed = await indexedRun(runId);
+    expect(indexed.build).toMatchObject({ convention: 'npm' });
+    expect(indexed.index).toMatchObject({ status: 'completed', totalFiles: 4 });
+    expect(indexed.index?.commitSha).toMatch(/^[0-9a-f]{40}$/);
+    expect(indexed.index?.commitSha).toBe(indexed.build?.commitSha);
   });
 
   it('when a repository whose tests fail is requested, then the run fails in the run stage', async () => {
@@ -162,6 +188,9 @@ describe('docker compose: the pipeline in containers', () => {
     expect(run.failure?.stage, JSON.stringify(run.failure)).toMatch(/^run$/i);
     expect(await lifecycleOf('stream:repo-runs', runId, 5)).toEqual(RUN_LIFECYCLE_TESTS_FAILED);
     expect(await lifecycleOf('stream:indexing', runId, 1)).toEqual(['IndexingCompleted']);
+    const indexed = await indexedRun(runId);
+    expect(indexed.build).toMatchObject({ convention: 'make' });
+    expect(indexed.index).toMatchObject({ status: 'completed', totalFiles: 2 });
   });
 
   it('when builders are scaled to 2, then both join group:builder and several runs at once all finish', async () => {
@@ -192,6 +221,11 @@ describe('docker compose: the pipeline in containers', () => {
       },
     );
     expect(builders).toHaveLength(2);
+    // Which builder took which run is up to Redis and timing, so it is shown, not asserted.
+    const workers = await Promise.all(
+      runIds.map(async (id) => (await s.api.getRun(id))?.build?.worker),
+    );
+    console.info(`compose test: builds per worker ${JSON.stringify(countBy(workers))}`);
   });
 
   it('when the stack is stopped and taken down during a build and started again, then every service stopped gracefully and the run still finishes', async () => {
