@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { RunRequestedSchema } from '@reporunner/contracts';
 import { createRedis, StreamConsumer, StreamProducer } from '@reporunner/shared';
 import { startTestRedis } from '@reporunner/testing';
-import { event, rawConsume, rawPublish, rawPublishBatched } from './workload.ts';
+import { event, rawConsume, rawFields, rawPublish, rawPublishBatched } from './workload.ts';
 
 const PUBLISH_COUNT = 100_000;
 const CONSUME_COUNT = 100_000;
@@ -151,12 +151,26 @@ await consumeRaw(20_000);
 
 // Publish-to-handler latency at a fixed rate: each event is sent at its due
 // time (one per millisecond) and the handler measures from that send. A full
-// collection first, so the warm-up's garbage is not collected inside the window.
-const latencies: number[] = [];
-{
+// collection first, so the warm-up's garbage is not collected inside a window.
+async function sendAtRate(send: (sentAt: number) => void): Promise<void> {
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const start = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const wait = start + (sent * 1_000) / LATENCY_RATE - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    while (sent < total && start + (sent * 1_000) / LATENCY_RATE <= performance.now()) {
+      send(performance.now());
+      sent += 1;
+    }
+  }
+}
+
+async function latencyLibrary(prefetch: number): Promise<number[]> {
   (globalThis as { gc?: () => void }).gc?.();
   const stream = name('latency');
   const total = LATENCY_RATE * LATENCY_SECONDS;
+  const latencies: number[] = [];
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     finish = resolve;
@@ -166,6 +180,7 @@ const latencies: number[] = [];
     stream,
     group: 'bench',
     handles: [RunRequestedSchema],
+    prefetch,
     handler: async (message) => {
       latencies.push(performance.now() - Number(message.runId));
       if (latencies.length === total) finish();
@@ -174,23 +189,40 @@ const latencies: number[] = [];
   });
   await consumer.start();
   const producer = new StreamProducer({ redis, stream, producerName: 'bench' });
-  const start = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const wait = start + (sent * 1_000) / LATENCY_RATE - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    while (sent < total && start + (sent * 1_000) / LATENCY_RATE <= performance.now()) {
-      void producer.publish(event(String(performance.now())));
-      sent += 1;
-    }
-  }
+  await sendAtRate((sentAt) => void producer.publish(event(String(sentAt))));
   await done;
   await consumer.stop();
   await redis.del(stream);
+  return latencies;
 }
-latencies.sort((a, b) => a - b);
-const percentile = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+
+async function latencyRaw(): Promise<number[]> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const stream = name('rawlatency');
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  await redis.xgroup('CREATE', stream, 'bench', '0', 'MKSTREAM');
+  const reader = redis.duplicate({ enableAutoPipelining: false });
+  const latencies: number[] = [];
+  const reading = rawConsume(reader, stream, 'bench', total, (message) =>
+    latencies.push(performance.now() - Number(message.runId)),
+  );
+  await sendAtRate((sentAt) => void redis.xadd(stream, '*', ...rawFields(event(String(sentAt)))));
+  await reading;
+  reader.disconnect();
+  await redis.del(stream);
+  return latencies;
+}
+
+function percentiles(latencies: number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+  return `p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms, max ${at(1).toFixed(2)} ms`;
+}
+
+const latencyRows: string[] = [];
+latencyRows.push(`library, concurrency 1, prefetch 0:   ${percentiles(await latencyLibrary(0))}`);
+latencyRows.push(`library, concurrency 1, prefetch 100: ${percentiles(await latencyLibrary(100))}`);
+latencyRows.push(`raw ioredis, COUNT 100:               ${percentiles(await latencyRaw())}`);
 
 await compare(
   'producer publish(), 1,000 in flight',
@@ -256,11 +288,8 @@ const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?
 console.log(`Redis ${server.mode} on 127.0.0.1, node ${process.version}; best of 2-3 runs each`);
 console.log(line(['work (events/s)', 'library', 'raw ioredis', 'ratio']));
 for (const row of rows) console.log(line(row));
-console.log(
-  `publish-to-handler latency, ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (concurrency 1): ` +
-    `p50 ${percentile(0.5).toFixed(2)} ms, p99 ${percentile(0.99).toFixed(2)} ms, ` +
-    `max ${percentile(1).toFixed(2)} ms`,
-);
+console.log(`publish-to-handler latency at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s:`);
+for (const row of latencyRows) console.log(`  ${row}`);
 for (const run of rss) {
   console.log(
     `consumer peak RSS, ${RSS_BACKLOG.toLocaleString('en-US')}-entry backlog ` +

@@ -61,7 +61,13 @@ export async function rawPublishBatched(
  * Raw baseline consumer, done well: XREADGROUP COUNT 100, decode each entry,
  * call a no-op, one XACK per batch. Returns the entries handled.
  */
-export async function rawConsume(redis: Redis, stream: string, group: string, total: number) {
+export async function rawConsume(
+  redis: Redis,
+  stream: string,
+  group: string,
+  total: number,
+  onMessage: (message: RunRequested) => void = noop,
+) {
   let handled = 0;
   while (handled < total) {
     // callBuffer is safe here: this connection does not auto-pipeline.
@@ -87,7 +93,7 @@ export async function rawConsume(redis: Redis, stream: string, group: string, to
           fields.set(String(flat[i]), flat[i + 1] as Buffer);
         }
         const decoded = fromBinary(RunRequestedSchema, fields.get('payload') ?? Buffer.alloc(0));
-        noop(decoded);
+        onMessage(decoded);
         ids.push(id.toString());
       }
     }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { failureFields } from './failure-log.js';
+import { EntryField } from './entry-fields.js';
+import { type FailureRecord, failureFields } from './failure-log.js';
 import { LuaScript } from './lua-script.js';
 
 /** Why an entry was dead-lettered. */
@@ -28,6 +29,41 @@ export interface DeadLetter {
   producer: string | null;
   publishedAt: string | null;
   deadLetteredAt: string;
+}
+
+/** Builds the dead letter of an entry from its fields and its failure record. */
+export function buildDeadLetter(input: {
+  stream: string;
+  group: string;
+  consumer: string;
+  entryId: string;
+  fields: Map<string, Buffer>;
+  attempts: number;
+  reason: DeadLetterReason;
+  /** The error of this last step; the failure record's is preferred when present. */
+  error: string;
+  failure: FailureRecord | undefined;
+}): DeadLetter {
+  const now = new Date();
+  const text = (name: string) => input.fields.get(name)?.toString() ?? null;
+  const payload = input.fields.get(EntryField.payload);
+  return {
+    stream: input.stream,
+    group: input.group,
+    consumer: input.consumer,
+    entryId: input.entryId,
+    eventId: text(EntryField.eventId),
+    typeName: text(EntryField.type),
+    payload: payload === undefined ? null : payload.toString('base64'),
+    attempts: input.attempts,
+    reason: input.reason,
+    lastError: input.failure?.lastError ?? input.error,
+    firstFailureAt: (input.failure?.firstFailureAt ?? now).toISOString(),
+    lastFailureAt: (input.failure?.lastFailureAt ?? now).toISOString(),
+    producer: text(EntryField.producer),
+    publishedAt: text(EntryField.publishedAt),
+    deadLetteredAt: now.toISOString(),
+  };
 }
 
 // Acknowledge first and push only if the acknowledgement took: two consumers

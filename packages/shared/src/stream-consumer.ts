@@ -4,41 +4,36 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AckBatcher } from './ack-batcher.js';
 import { sendBufferCommand } from './buffer-command.js';
+import { type ConsumerCounters, zeroCounters } from './consumer-counters.js';
 import {
   assertTimeoutsFitBlock,
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
   type StreamConsumerOptions,
 } from './consumer-options.js';
-import { deleteIdleConsumerScript, touchPendingScript } from './consumer-scripts.js';
-import { type DeadLetterReason, writeDeadLetter } from './dead-letter.js';
+import { buildDeadLetter, type DeadLetterReason, writeDeadLetter } from './dead-letter.js';
 import { type Delivery, DeliveryRunner } from './delivery-runner.js';
 import { parseEntries, type RawEntry } from './entry-fields.js';
 import { failureLogKey, readFailure, recordFailure } from './failure-log.js';
-import { flatToRecord, readGroups } from './group-info.js';
-import { compareStreamIds } from './stream-id.js';
+import {
+  autoClaim,
+  claimEntries,
+  createGroup,
+  deliveryCounts,
+  type GroupAddress,
+  isNoGroupError,
+  ownPendingPage,
+  releaseEntries,
+  removeIdleConsumers,
+  touchPending,
+} from './group-commands.js';
+import { readGroups } from './group-info.js';
+import { guardRead, readConnectionClosed, readTimedOut, waitForReady } from './read-guard.js';
 import { readStreamLag, type StreamLag } from './stream-lag.js';
 
-/** What a consumer has done since it was created. */
-export interface ConsumerCounters {
-  /** Handler resolved true; the entry was acknowledged. */
-  handled: number;
-  /** Entries of a type this group does not handle, acknowledged unseen. */
-  skipped: number;
-  /** Failed attempts that were (or will be, after a restart) retried. */
-  retried: number;
-  deadLettered: number;
-  /** Pending entries found deleted from the stream (XDEL, trimming), cleaned out. */
-  deletedWhilePending: number;
-  /** Entries claimed from other consumers after claimIdleMs. */
-  claimed: number;
-  /** Times the consumer group was found missing and re-created. */
-  groupsRecreated: number;
-}
+export type { ConsumerCounters } from './consumer-counters.js';
 
 const readWatchdogGraceMs = 2_000;
-const timedOut = Symbol('timed out');
-const connectionClosed = Symbol('connection closed');
 
 /**
  * Reads one stream as a member of a consumer group and hands each entry of
@@ -49,18 +44,11 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
   readonly consumerName: string;
   readonly stream: string;
   readonly group: string;
-  readonly counters: ConsumerCounters = {
-    handled: 0,
-    skipped: 0,
-    retried: 0,
-    deadLettered: 0,
-    deletedWhilePending: 0,
-    claimed: 0,
-    groupsRecreated: 0,
-  };
+  readonly counters: ConsumerCounters = zeroCounters();
 
   readonly #options: ResolvedConsumerOptions<S>;
   readonly #redis: Redis;
+  readonly #at: GroupAddress;
   readonly #logger: Logger;
   readonly #failureLogKey: string;
   readonly #acks: AckBatcher;
@@ -96,6 +84,12 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     this.consumerName = this.#options.consumerName;
     this.stream = this.#options.stream;
     this.group = this.#options.group;
+    this.#at = {
+      redis: this.#redis,
+      stream: this.stream,
+      group: this.group,
+      consumer: this.consumerName,
+    };
     this.#logger = this.#options.logger.child({
       stream: this.stream,
       group: this.group,
@@ -135,9 +129,19 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error('StreamConsumer.start: already started');
     this.#state = 'starting';
+    try {
+      await this.#start();
+    } catch (error) {
+      // Nothing half-started is left behind: the read connection is closed.
+      await this.stop({ timeoutMs: 0 });
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     assertTimeoutsFitBlock(this.#redis, this.#options.blockMs);
 
-    await this.#createGroup(this.#options.startId);
+    await createGroup(this.#at, this.#options.startId);
     const info = (await readGroups(this.#redis, this.stream)).find((g) => g.name === this.group);
     this.#lastSeenId = info?.lastDeliveredId;
     // Registers the name at once (Redis 6.2+), so the group lists this
@@ -264,7 +268,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     const blocking = this.#blocking;
     if (blocking === undefined) return;
     if (blocking.status !== 'ready') {
-      await this.#waitForReady(blocking);
+      await waitForReady(blocking, this.#stopReading.signal, this.#options.blockMs);
       return;
     }
     const count = this.#freeCapacity();
@@ -280,12 +284,12 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
       this.stream,
       '>',
     ]);
-    const reply = await this.#guardRead(blocking, read);
-    if (reply === timedOut || reply === connectionClosed) {
+    const reply = await guardRead(blocking, read, this.#options.blockMs + readWatchdogGraceMs);
+    if (reply === readTimedOut || reply === readConnectionClosed) {
       // The reply, if any comes, is lost to us: its entries are pending for
       // this consumer and the rescan of our own pending list picks them up.
       this.#recoverOwnPending = true;
-      if (reply === timedOut && blocking.status === 'ready') blocking.disconnect(true);
+      if (reply === readTimedOut && blocking.status === 'ready') blocking.disconnect(true);
       this.#logger.debug({ reason: String(reply.description) }, 'blocking read abandoned');
       return;
     }
@@ -300,77 +304,28 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     }
   }
 
-  /** Races a blocking read against its connection closing and a watchdog. */
-  async #guardRead<T>(
-    blocking: Redis,
-    read: Promise<T>,
-  ): Promise<T | typeof timedOut | typeof connectionClosed> {
-    let timer: NodeJS.Timeout | undefined;
-    let onClose: (() => void) | undefined;
-    const guards = new Promise<typeof timedOut | typeof connectionClosed>((resolve) => {
-      timer = setTimeout(() => resolve(timedOut), this.#options.blockMs + readWatchdogGraceMs);
-      onClose = () => resolve(connectionClosed);
-      blocking.once('close', onClose);
-    });
-    try {
-      return await Promise.race([read, guards]);
-    } finally {
-      clearTimeout(timer);
-      if (onClose !== undefined) blocking.off('close', onClose);
-    }
-  }
-
-  async #waitForReady(blocking: Redis): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        blocking.off('ready', done);
-        this.#stopReading.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.#options.blockMs);
-      blocking.once('ready', done);
-      this.#stopReading.signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
   /**
    * Re-processes the entries pending for this consumer name (left by a
    * crash, a lost reply or a failure during stop), page by page, before any
    * new entry. Each is claimed again so Redis counts the delivery.
    */
   async #readOwnPending(): Promise<void> {
-    const rows = (await this.#redis.xpending(
-      this.stream,
-      this.group,
-      this.#ownPendingCursor,
-      '+',
-      this.#freeCapacity(),
-      this.consumerName,
-    )) as [string, string, number, number][];
-    if (rows.length === 0) {
+    const rows = await ownPendingPage(this.#at, this.#ownPendingCursor, this.#freeCapacity());
+    const last = rows[rows.length - 1];
+    if (last === undefined) {
       this.#recoverOwnPending = false;
       this.#ownPendingCursor = '-';
       return;
     }
-    const last = rows[rows.length - 1];
-    if (last !== undefined) this.#ownPendingCursor = `(${last[0]}`;
+    this.#ownPendingCursor = `(${last.id}`;
 
     const counts = new Map<string, number>();
-    for (const [id, , , deliveries] of rows) {
-      if (!this.#held.has(id)) counts.set(id, Number(deliveries));
-    }
+    for (const { id, deliveries } of rows) if (!this.#held.has(id)) counts.set(id, deliveries);
     if (counts.size === 0) return;
 
-    const reply = await sendBufferCommand(this.#redis, 'XCLAIM', [
-      this.stream,
-      this.group,
-      this.consumerName,
-      0,
-      ...counts.keys(),
-    ]);
-    const entries = parseEntries(reply);
-    this.#dispatchClaimed(entries, [...counts.keys()], (id) => (counts.get(id) ?? 0) + 1);
+    const ids = [...counts.keys()];
+    const entries = await claimEntries(this.#at, ids);
+    this.#dispatchClaimed(entries, ids, (id) => (counts.get(id) ?? 0) + 1);
     this.#logger.debug({ entries: entries.length }, 'own pending entries recovered');
   }
 
@@ -422,16 +377,6 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     await sleep(delayMs, undefined, { signal: this.#stopReading.signal }).catch(() => {});
   }
 
-  async #createGroup(fromId: string): Promise<boolean> {
-    try {
-      await this.#redis.xgroup('CREATE', this.stream, this.group, fromId, 'MKSTREAM');
-      return true;
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return false;
-      throw error;
-    }
-  }
-
   /**
    * The stream or the group vanished. Re-creating at `0` on a stream that
    * survived would replay everything the group had acknowledged, so the group
@@ -441,7 +386,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
   #recreateGroup(): Promise<void> {
     this.#recreating ??= (async () => {
       const fromId = this.#lastSeenId ?? this.#options.startId;
-      const created = await this.#createGroup(fromId);
+      const created = await createGroup(this.#at, fromId);
       this.#recoverOwnPending = true;
       if (created) {
         this.counters.groupsRecreated += 1;
@@ -460,31 +405,18 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     if (free <= 0) return;
     this.#claiming = true;
     try {
-      const reply = (await sendBufferCommand(this.#redis, 'XAUTOCLAIM', [
-        this.stream,
-        this.group,
-        this.consumerName,
-        this.#options.claimIdleMs,
-        this.#claimCursor,
-        'COUNT',
-        free,
-      ])) as unknown as [Buffer, unknown, Buffer[] | undefined];
-      this.#claimCursor = reply[0].toString();
-      // Redis 7 lists the ids it found deleted and removed from the pending list.
-      const deletedIds = (reply[2] ?? []).map((id) => id.toString());
-      if (deletedIds.length > 0) this.#cleanDeleted(deletedIds);
+      const claim = await autoClaim(this.#at, this.#options.claimIdleMs, this.#claimCursor, free);
+      this.#claimCursor = claim.cursor;
+      this.#cleanDeleted(claim.deletedIds);
 
-      const entries = parseEntries(reply[1]).filter((entry) => !this.#held.has(entry.id));
+      const entries = claim.entries.filter((entry) => !this.#held.has(entry.id));
       if (entries.length > 0) {
-        const counts = await this.#deliveryCounts(entries.map((entry) => entry.id));
+        const ids = entries.map((entry) => entry.id);
+        const counts = await deliveryCounts(this.#at, ids, this.#held.size);
         const live = entries.filter((entry) => entry.fields !== null).length;
         this.counters.claimed += live;
         this.#logger.warn({ entries: live }, 'claimed idle entries from other consumers');
-        this.#dispatchClaimed(
-          entries,
-          entries.map((entry) => entry.id),
-          (id) => counts.get(id) ?? 1,
-        );
+        this.#dispatchClaimed(entries, ids, (id) => counts.get(id) ?? 1);
       }
       await this.#removeIdleConsumers();
     } catch (error) {
@@ -495,52 +427,20 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     }
   }
 
-  async #deliveryCounts(ids: string[]): Promise<Map<string, number>> {
-    const sorted = [...ids].sort(compareStreamIds);
-    const first = sorted[0];
-    const last = sorted[sorted.length - 1];
-    const counts = new Map<string, number>();
-    if (first === undefined || last === undefined) return counts;
-    const rows = (await this.#redis.xpending(
-      this.stream,
-      this.group,
-      first,
-      last,
-      ids.length + this.#held.size,
-      this.consumerName,
-    )) as [string, string, number, number][];
-    for (const [id, , , deliveries] of rows) counts.set(id, Number(deliveries));
-    return counts;
-  }
-
   async #removeIdleConsumers(): Promise<void> {
     const now = Date.now();
     const threshold = this.#options.removeIdleConsumersAfterMs;
     if (now - this.#lastCleanupAt < Math.min(60_000, threshold)) return;
     this.#lastCleanupAt = now;
-    const consumers = (await this.#redis.xinfo('CONSUMERS', this.stream, this.group)) as unknown[];
-    for (const flat of consumers) {
-      const record = flatToRecord(flat);
-      const name = String(record.name);
-      if (name === this.consumerName) continue;
-      if (Number(record.pending) !== 0 || Number(record.idle) < threshold) continue;
-      const deleted = await deleteIdleConsumerScript.run(
-        this.#redis,
-        [this.stream],
-        [this.group, name],
-      );
-      if (deleted === 1) this.#logger.info({ removed: name }, 'idle consumer removed');
+    for (const removed of await removeIdleConsumers(this.#at, threshold)) {
+      this.#logger.info({ removed }, 'idle consumer removed');
     }
   }
 
   /** Keeps the entries this consumer holds from looking idle to other consumers. */
   async #touchHeld(): Promise<void> {
     if (this.#state !== 'running' || this.#held.size === 0) return;
-    await touchPendingScript.run(
-      this.#redis,
-      [this.stream],
-      [this.group, this.consumerName, ...this.#held],
-    );
+    await touchPending(this.#at, this.#held);
   }
 
   #onBackgroundError(error: unknown): void {
@@ -603,7 +503,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     } catch (error) {
       // Whatever failed, the entry stays pending and comes back.
       this.#held.delete(delivery.id);
-      this.#logger.error({ err: error, entryId: delivery.id }, 'entry processing failed');
+      this.#logger.warn({ err: error, entryId: delivery.id }, 'entry processing failed');
     } finally {
       this.#active -= 1;
       this.#pump();
@@ -656,14 +556,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
       return undefined;
     }
     // XCLAIM counts the new delivery, so the attempt number lives in Redis.
-    const reply = await sendBufferCommand(this.#redis, 'XCLAIM', [
-      this.stream,
-      this.group,
-      this.consumerName,
-      0,
-      delivery.id,
-    ]);
-    const [entry] = parseEntries(reply);
+    const [entry] = await claimEntries(this.#at, [delivery.id]);
     if (entry === undefined || entry.fields === null) {
       this.#cleanDeleted([delivery.id]);
       return undefined;
@@ -672,51 +565,42 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
   }
 
   async #deadLetter(delivery: Delivery, reason: DeadLetterReason, error: string): Promise<void> {
-    const now = new Date();
-    const failure = await readFailure(this.#redis, this.#failureLogKey, delivery.id);
-    const text = (name: string) => delivery.fields.get(name)?.toString() ?? null;
-    const payload = delivery.fields.get('payload');
-    const attempts =
-      reason === 'max-attempts'
-        ? Math.min(delivery.attempt, this.#options.maxAttempts)
-        : delivery.attempt;
     try {
+      const failure = await readFailure(this.#redis, this.#failureLogKey, delivery.id);
+      const letter = buildDeadLetter({
+        stream: this.stream,
+        group: this.group,
+        consumer: this.consumerName,
+        entryId: delivery.id,
+        fields: delivery.fields,
+        // An entry past its budget was delivered once more only to be dead-lettered.
+        attempts:
+          reason === 'max-attempts'
+            ? Math.min(delivery.attempt, this.#options.maxAttempts)
+            : delivery.attempt,
+        reason,
+        error,
+        failure,
+      });
       const written = await writeDeadLetter(
         this.#redis,
         this.#options.deadLetterList,
         this.#failureLogKey,
-        {
-          stream: this.stream,
-          group: this.group,
-          consumer: this.consumerName,
-          entryId: delivery.id,
-          eventId: text('event_id'),
-          typeName: text('type'),
-          payload: payload === undefined ? null : payload.toString('base64'),
-          attempts,
-          reason,
-          lastError: failure?.lastError ?? error,
-          firstFailureAt: (failure?.firstFailureAt ?? now).toISOString(),
-          lastFailureAt: (failure?.lastFailureAt ?? now).toISOString(),
-          producer: text('producer'),
-          publishedAt: text('published_at'),
-          deadLetteredAt: now.toISOString(),
-        },
+        letter,
       );
-      if (written) {
-        this.counters.deadLettered += 1;
-        this.#logger.warn(
-          {
-            entryId: delivery.id,
-            eventId: text('event_id'),
-            type: text('type'),
-            attempt: delivery.attempt,
-            reason,
-            error,
-          },
-          'entry dead-lettered',
-        );
-      }
+      if (!written) return;
+      this.counters.deadLettered += 1;
+      this.#logger.warn(
+        {
+          entryId: delivery.id,
+          eventId: letter.eventId,
+          type: letter.typeName,
+          attempt: delivery.attempt,
+          reason,
+          err: { message: letter.lastError },
+        },
+        'entry dead-lettered',
+      );
     } finally {
       this.#held.delete(delivery.id);
     }
@@ -749,26 +633,8 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
   async #releaseQueued(): Promise<void> {
     const queued = this.#queue;
     this.#queue = [];
-    if (queued.length === 0) return;
-    const pipeline = this.#redis.pipeline();
-    for (const delivery of queued) {
-      // RETRYCOUNT undoes the delivery that never reached a handler; IDLE
-      // makes the entry claimable by the other consumers right away.
-      pipeline.xclaim(
-        this.stream,
-        this.group,
-        this.consumerName,
-        0,
-        delivery.id,
-        'IDLE',
-        this.#options.claimIdleMs,
-        'RETRYCOUNT',
-        delivery.attempt - 1,
-        'JUSTID',
-      );
-    }
     try {
-      await pipeline.exec();
+      await releaseEntries(this.#at, queued, this.#options.claimIdleMs);
     } finally {
       for (const delivery of queued) this.#held.delete(delivery.id);
     }
@@ -789,8 +655,4 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
       this.#abortHandlers.abort();
     }
   }
-}
-
-function isNoGroupError(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOGROUP');
 }
