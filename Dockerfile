@@ -7,9 +7,10 @@
 # of every service) -> one small runtime stage per service. The build stage is
 # shared, so the second, third and fourth targets reuse its cached layers.
 #
-# Plain Dockerfile syntax only: the classic builder and BuildKit both build it.
-# The classic builder runs every stage above the target, which is why the
-# service stages come last and the shared work sits in one stage.
+# Plain Dockerfile syntax only (no cache mounts, no heredocs, no `# syntax`
+# line), so the classic builder and BuildKit both read it. The classic builder
+# runs every stage above the target, which is why the service stages come last
+# and the shared work sits in one stage.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 # Keep in step with "packageManager" in package.json and turbo in its
