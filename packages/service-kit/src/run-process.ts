@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { LogTail } from './log-tail.js';
 
 /** What to run. The command is an argument vector; no shell ever parses it. */
@@ -48,14 +49,28 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   const started = performance.now();
   const tail = new LogTail(options.logTailBytes);
 
-  return new Promise((resolve) => {
-    const child = spawn(program, args, {
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    child = spawn(program, args, {
       cwd: options.cwd,
       env: options.env,
       detached: true,
       shell: false,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+  } catch (error) {
+    // spawn() throws, instead of emitting 'error', for arguments it refuses
+    // (a NUL byte from a reporunner.json): still the command's own failure.
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return Promise.resolve({
+      outcome: outcomeOf(undefined, false, false),
+      logTail: '',
+      durationMs: Math.round(performance.now() - started),
+      spawnError: `cannot start ${program}: ${code}`,
+    });
+  }
+
+  return new Promise((resolve) => {
     let timedOut = false;
     let aborted = false;
     let spawnError: string | undefined;

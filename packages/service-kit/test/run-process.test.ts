@@ -160,6 +160,20 @@ describe('runProcess', () => {
     expect(result.spawnError).toBe('cannot start reporunner-no-such-program: ENOENT');
   });
 
+  it('when an argument holds a NUL byte, then the result says it could not start', async () => {
+    // spawn() throws instead of emitting 'error' for these; a reporunner.json
+    // can hold "\u0000", and a throw would make the build be retried.
+    const result = await runProcess({
+      argv: ['echo', 'a\u0000b'],
+      cwd: dir,
+      env,
+      timeoutMs: 10_000,
+      logTailBytes: 1024,
+    });
+    expect(result.outcome).toEqual({ kind: 'exit', exitCode: 127 });
+    expect(result.spawnError).toBe('cannot start echo: ERR_INVALID_ARG_VALUE');
+  });
+
   it('when aborted, then the process group is killed', async () => {
     const controller = new AbortController();
     const running = runProcess({

@@ -164,6 +164,16 @@ describe('buildRun', () => {
     );
   });
 
+  it('when a build argument holds a NUL byte, then BuildFailed says build instead of a retry', async () => {
+    const repo = join(root, 'nul-argument');
+    await createGitRepo(repo, { 'reporunner.json': '{"build": ["echo", "a\\u0000b"]}' });
+    const events = await build('run-nul-argument', repo);
+    expect(types(events)).toEqual(['BuildStarted', 'BuildFailed']);
+    const failed = events[1] as BuildFailed;
+    expect(failed.stage).toBe(BuildStage.BUILD);
+    expect(failed.reason).toBe('build failed: cannot start echo: ERR_INVALID_ARG_VALUE');
+  });
+
   it('when the run id could leave the workspaces directory, then nothing is touched', async () => {
     const events = await build('../escape', join(root, 'node-ok'));
     expect((events[1] as BuildFailed).reason).toBe('run id is not a usable workspace name');
