@@ -156,6 +156,13 @@ async function readOptional(path: string): Promise<string | undefined> {
   return readFile(path, 'utf8');
 }
 
+// Lockfiles are never read, only looked for, so their size (often several MiB)
+// and whether they are links do not matter.
 async function exists(path: string): Promise<boolean> {
-  return (await readOptional(path)) !== undefined;
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -83,6 +83,25 @@ describe('planProject', () => {
     expect(await planProject(none)).toEqual({ convention: 'npm', install: ['npm', 'install'] });
   });
 
+  it('when the lockfile is larger than 1 MiB or a symlink, then it still picks the package manager', async () => {
+    // Lockfiles of real projects are often several MiB; only their presence matters.
+    const large = await project({
+      'package.json': '{"scripts": {"test": "x"}}',
+      'package-lock.json': `{"padding": "${'x'.repeat(2 * 1024 * 1024)}"}`,
+    });
+    expect(await planProject(large)).toEqual({
+      convention: 'npm',
+      install: ['npm', 'ci'],
+      run: ['npm', 'test'],
+    });
+    const linked = await project({ 'package.json': '{}', 'lock.yaml': '' });
+    await symlink('lock.yaml', join(linked, 'pnpm-lock.yaml'));
+    expect(await planProject(linked)).toEqual({
+      convention: 'pnpm',
+      install: ['pnpm', 'install', '--frozen-lockfile'],
+    });
+  });
+
   it('when package.json is not JSON, then it is a PlanError', async () => {
     const dir = await project({ 'package.json': '{' });
     await expect(planProject(dir)).rejects.toBeInstanceOf(PlanError);
