@@ -93,16 +93,22 @@ export function createApp(deps: AppDependencies): Express {
   return app;
 }
 
+// What a client is told for each of body-parser's error types.
+const BODY_ERRORS: Readonly<Record<string, string>> = {
+  'entity.too.large': 'body is larger than the limit',
+  'entity.parse.failed': 'body is not valid JSON',
+  'charset.unsupported': 'body charset is not supported; send UTF-8',
+  'encoding.unsupported': 'body content encoding is not supported',
+};
+
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, _request, response, _next) => {
-    // body-parser marks its own errors with a type and a 4xx status.
-    const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') {
-      response.status(400).json({ error: 'body is larger than the limit', field: 'body' });
-      return;
-    }
-    if (type === 'entity.parse.failed') {
-      response.status(400).json({ error: 'body is not valid JSON', field: 'body' });
+    // body-parser marks its own errors with a 4xx status, most with a type; a
+    // body that fails to decompress has only the status. They are the client's.
+    const { type, status } = error as { type?: string; status?: number };
+    if (status !== undefined && status >= 400 && status < 500) {
+      const message = (type === undefined ? undefined : BODY_ERRORS[type]) ?? 'body cannot be read';
+      response.status(400).json({ error: message, field: 'body' });
       return;
     }
     logger.error({ err: error }, 'request failed');

@@ -132,6 +132,34 @@ describe('POST /runs', () => {
   );
 });
 
+describe('POST /runs with a body it cannot decode', () => {
+  it.each([
+    [
+      { 'content-type': 'application/json; charset=latin1' },
+      'body charset is not supported; send UTF-8',
+    ],
+    [
+      { 'content-type': 'application/json', 'content-encoding': 'zz' },
+      'body content encoding is not supported',
+    ],
+    [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, 'body cannot be read'],
+  ])(
+    'when the headers are %o, then it answers 400 naming body and logs no error',
+    async (headers, error) => {
+      const failuresBefore = logs.filter((line) => line.msg === 'request failed').length;
+      const response = await fetch(`${base}/runs`, {
+        method: 'POST',
+        headers,
+        body: '{"repoUrl": "https://example.com/r.git"}',
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error, field: 'body' });
+      expect(published).toEqual([]);
+      expect(logs.filter((line) => line.msg === 'request failed')).toHaveLength(failuresBefore);
+    },
+  );
+});
+
 describe('POST /runs when Redis is down', () => {
   it('when publishing fails, then it answers 503 and logs the error', async () => {
     const response = await post('{"repoUrl": "https://example.com/redis-down.git"}');
