@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { silentLogger } from './silent-logger.js';
@@ -44,8 +46,8 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
     // that a fleet does not reconnect in lockstep after a Redis restart.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000) + Math.random() * 100,
     ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
-    ...(parsed.protocol === 'rediss:' ? { tls: { servername: parsed.hostname } } : {}),
     ...options.redisOptions,
+    ...(parsed.protocol === 'rediss:' ? { tls: tlsOptions(parsed, options.redisOptions) } : {}),
   });
 
   let down = false;
@@ -60,6 +62,16 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
     logger.warn({ err: { message: error.message, name: error.name } }, 'redis connection error');
   });
   return redis;
+}
+
+// The host name goes out as SNI, except an IP address, which TLS forbids
+// there (RFC 6066); extra settings (a private CA) are merged in.
+function tlsOptions(parsed: URL, extra: RedisOptions | undefined): ConnectionOptions {
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return {
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+    ...(extra?.tls ?? {}),
+  };
 }
 
 function parseRedisUrl(url: string): URL {

@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
+import { RunRequestedSchema } from '@reporunner/contracts';
 import { startTestRedis, type TestRedis } from '@reporunner/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, redactRedisUrl } from '../src/index.js';
-import { waitFor } from './helpers.js';
+import { createRedis, redactRedisUrl, StreamConsumer, StreamProducer } from '../src/index.js';
+import { runRequested, uniqueNames, waitFor } from './helpers.js';
 
 let server: TestRedis;
 
@@ -84,8 +85,45 @@ describe('createRedis', () => {
       redisOptions: { lazyConnect: true },
     });
     expect(redis.options.tls).toEqual({ servername: 'redis.example.test' });
+    const byIp = createRedis('rediss://10.1.2.3:6380', { redisOptions: { lazyConnect: true } });
+    expect(byIp.options.tls).toEqual({});
+    byIp.disconnect();
     expect(redis.options.username).toBe('user');
     expect(redis.options.password).toBe('pw');
     redis.disconnect();
+  });
+
+  it('when the server speaks TLS only, then a rediss:// URL with its CA publishes and consumes', async () => {
+    const tlsServer = await startTestRedis({ tls: true });
+    const redis = createRedis(tlsServer.url, {
+      redisOptions: { tls: { ca: tlsServer.tlsCa ?? '' } },
+    });
+    const { stream, group, dlq } = uniqueNames('tls');
+    const handled: string[] = [];
+    const consumer = new StreamConsumer({
+      redis,
+      stream,
+      group,
+      deadLetterList: dlq,
+      handles: [RunRequestedSchema],
+      handler: async (event) => {
+        handled.push(event.runId);
+        return true;
+      },
+    });
+    try {
+      expect(tlsServer.url.startsWith('rediss://')).toBe(true);
+      await consumer.start();
+      await new StreamProducer({ redis, stream, producerName: 'test' }).publish(
+        runRequested('over-tls'),
+      );
+      await waitFor('handled over TLS', () => handled.length === 1);
+      expect(handled).toEqual(['over-tls']);
+      expect(redis.options.tls).toMatchObject({ ca: tlsServer.tlsCa });
+    } finally {
+      await consumer.stop();
+      redis.disconnect();
+      await tlsServer.close();
+    }
   });
 });

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { promisify } from 'node:util';
+import { Redis, type RedisOptions } from 'ioredis';
 import {
   GenericContainer,
   getContainerRuntimeClient,
@@ -20,6 +21,12 @@ export interface TestRedisOptions {
    * container when a Docker engine answers, else a process.
    */
   mode?: 'container' | 'process';
+  /**
+   * Serve TLS only, with a self-signed certificate for 127.0.0.1 made by
+   * `openssl` (which must be on PATH). `url` is then `rediss://` and `tlsCa`
+   * holds the certificate to trust. Default false.
+   */
+  tls?: boolean;
 }
 
 /** A real Redis that belongs to one test file; never the shared 6379. */
@@ -27,13 +34,15 @@ export interface TestRedis {
   readonly url: string;
   readonly port: number;
   readonly mode: 'container' | 'process';
+  /** The PEM certificate to trust when started with `tls`; undefined otherwise. */
+  readonly tlsCa: string | undefined;
   /** Stops the server (clients see connection refused) until start(). */
   stop(): Promise<void>;
   /** Starts a stopped server on the same port. `wipe` drops all data first. */
   start(options?: { wipe?: boolean }): Promise<void>;
   /** stop() then start(). */
   restart(options?: { wipe?: boolean }): Promise<void>;
-  /** A new ioredis client to this server; close it yourself. */
+  /** A new ioredis client to this server (trusting tlsCa); close it yourself. */
   client(): Redis;
   /** Stops the server for good and removes its files. */
   close(): Promise<void>;
@@ -45,9 +54,62 @@ const redisImage = process.env.REPORUNNER_TEST_REDIS_IMAGE ?? 'redis:7-bookworm'
 export async function startTestRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   const mode = options.mode ?? (await defaultMode());
   const port = await freePort();
-  const server = mode === 'container' ? new ContainerRedis(port) : new ProcessRedis(port);
+  const tls = options.tls ? await makeCertificate() : undefined;
+  const server = mode === 'container' ? new ContainerRedis(port, tls) : new ProcessRedis(port, tls);
   await server.init(redisArgs(options));
   return server;
+}
+
+/** A self-signed certificate in a directory of its own. */
+interface TestCertificate {
+  dir: string;
+  ca: string;
+}
+
+async function makeCertificate(): Promise<TestCertificate> {
+  const dir = await mkdtemp(join(tmpdir(), 'reporunner-redis-tls-'));
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
+  // The container's redis user must read the key; it is a throwaway test key.
+  await chmod(join(dir, 'key.pem'), 0o644);
+  return { dir, ca: await readFile(join(dir, 'cert.pem'), 'utf8') };
+}
+
+/** Server arguments that serve TLS only, with the certificate files under `dir`. */
+function tlsArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--tls-cert-file',
+    join(dir, 'cert.pem'),
+    '--tls-key-file',
+    join(dir, 'key.pem'),
+    '--tls-ca-cert-file',
+    join(dir, 'cert.pem'),
+    '--tls-auth-clients',
+    'no',
+  ];
+}
+
+function newClient(url: string, ca: string | undefined, options: RedisOptions = {}): Redis {
+  return new Redis(url, ca === undefined ? options : { ...options, tls: { ca } });
 }
 
 async function defaultMode(): Promise<'container' | 'process'> {
@@ -69,10 +131,10 @@ function redisArgs(options: TestRedisOptions): string[] {
   return args;
 }
 
-async function waitForPing(url: string, timeoutMs: number): Promise<void> {
+async function waitForPing(url: string, timeoutMs: number, ca?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const probe = new Redis(url, {
+    const probe = newClient(url, ca, {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -95,12 +157,19 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
 class ProcessRedis implements TestRedis {
   readonly mode = 'process' as const;
   readonly url: string;
+  readonly tlsCa: string | undefined;
+  readonly #tls: TestCertificate | undefined;
   #dir = '';
   #args: string[] = [];
   #child: ChildProcess | undefined;
 
-  constructor(readonly port: number) {
-    this.url = `redis://127.0.0.1:${port}`;
+  constructor(
+    readonly port: number,
+    tls?: TestCertificate,
+  ) {
+    this.#tls = tls;
+    this.tlsCa = tls?.ca;
+    this.url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
   }
 
   async init(args: string[]): Promise<void> {
@@ -115,13 +184,14 @@ class ProcessRedis implements TestRedis {
       await rm(this.#dir, { recursive: true, force: true });
       this.#dir = await mkdtemp(join(tmpdir(), 'reporunner-redis-'));
     }
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.#dir];
+    const listen = this.#tls ? tlsArgs(this.port, this.#tls.dir) : ['--port', String(this.port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.#dir];
     const child = spawn('redis-server', [...args, ...this.#args], { stdio: 'ignore' });
     child.once('exit', () => {
       if (this.#child === child) this.#child = undefined;
     });
     this.#child = child;
-    await waitForPing(this.url, 10_000);
+    await waitForPing(this.url, 10_000, this.tlsCa);
   }
 
   async stop(): Promise<void> {
@@ -139,24 +209,32 @@ class ProcessRedis implements TestRedis {
   }
 
   client(): Redis {
-    return new Redis(this.url);
+    return newClient(this.url, this.tlsCa);
   }
 
   async close(): Promise<void> {
     await this.stop();
     await rm(this.#dir, { recursive: true, force: true });
+    if (this.#tls) await rm(this.#tls.dir, { recursive: true, force: true });
   }
 }
 
 class ContainerRedis implements TestRedis {
   readonly mode = 'container' as const;
   readonly url: string;
+  readonly tlsCa: string | undefined;
+  readonly #tls: TestCertificate | undefined;
   #dir = '';
   #args: string[] = [];
   #container: StartedTestContainer | undefined;
 
-  constructor(readonly port: number) {
-    this.url = `redis://127.0.0.1:${port}`;
+  constructor(
+    readonly port: number,
+    tls?: TestCertificate,
+  ) {
+    this.#tls = tls;
+    this.tlsCa = tls?.ca;
+    this.url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
   }
 
   async init(args: string[]): Promise<void> {
@@ -174,12 +252,17 @@ class ContainerRedis implements TestRedis {
     // A fixed host port, so that clients reconnect to the same URL after a
     // restart, and a host directory for /data, so that a new container sees
     // the append-only file of the one before.
+    const mounts: { source: string; target: string; mode: 'rw' | 'ro' }[] = [
+      { source: this.#dir, target: '/data', mode: 'rw' },
+    ];
+    if (this.#tls) mounts.push({ source: this.#tls.dir, target: '/tls', mode: 'ro' });
+    const listen = this.#tls ? tlsArgs(6379, '/tls') : [];
     this.#container = await new GenericContainer(redisImage)
-      .withCommand(['redis-server', ...this.#args])
+      .withCommand(['redis-server', ...listen, ...this.#args])
       .withExposedPorts({ container: 6379, host: this.port })
-      .withBindMounts([{ source: this.#dir, target: '/data', mode: 'rw' }])
+      .withBindMounts(mounts)
       .start();
-    await waitForPing(this.url, 15_000);
+    await waitForPing(this.url, 15_000, this.tlsCa);
   }
 
   async stop(): Promise<void> {
@@ -195,11 +278,12 @@ class ContainerRedis implements TestRedis {
   }
 
   client(): Redis {
-    return new Redis(this.url);
+    return newClient(this.url, this.tlsCa);
   }
 
   async close(): Promise<void> {
     await this.stop();
     await rm(this.#dir, { recursive: true, force: true });
+    if (this.#tls) await rm(this.#tls.dir, { recursive: true, force: true });
   }
 }

@@ -45,3 +45,21 @@ describe.each(modes)('test Redis (%s)', (mode) => {
     client.disconnect();
   });
 });
+
+describe.each(modes)('test Redis with TLS (%s)', (mode) => {
+  it('serves rediss:// only, trusted through tlsCa, and survives a restart', async () => {
+    const redis = await startTestRedis({ mode, tls: true });
+    try {
+      expect(redis.url).toBe(`rediss://127.0.0.1:${redis.port}`);
+      expect(redis.tlsCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      const client = redis.client();
+      client.on('error', () => {});
+      expect(await client.ping()).toBe('PONG');
+      await redis.restart();
+      expect(await client.ping()).toBe('PONG');
+      client.disconnect();
+    } finally {
+      await redis.close();
+    }
+  });
+});
