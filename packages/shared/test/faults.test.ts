@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createRedis, StreamConsumer, StreamProducer } from '../src/index.js';
 import { runRequested, uniqueNames, waitFor } from './helpers.js';
+import { startTcpProxy } from './tcp-proxy.js';
 
 /** A pino logger writing into an array of parsed JSON lines. */
 function memoryLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
@@ -248,6 +249,55 @@ describe('a killed connection', () => {
     } finally {
       await consumer.stop();
       redis.disconnect();
+      await server.close();
+    }
+  });
+
+  it('when the blocking connection goes silent without closing, then the watchdog reconnects and the entry whose reply was lost is handled', async () => {
+    const server = await startTestRedis();
+    const proxy = await startTcpProxy(server.port);
+    const direct = createRedis(server.url);
+    const viaProxy = createRedis(`redis://127.0.0.1:${proxy.port}`);
+    const { stream, group, dlq } = uniqueNames('silent');
+    const handled: string[] = [];
+    const consumer = new StreamConsumer({
+      redis: viaProxy,
+      stream,
+      group,
+      deadLetterList: dlq,
+      consumerName: 'silenced',
+      handles: [RunRequestedSchema],
+      blockMs: 300,
+      handler: async (event, context) => {
+        handled.push(`${event.runId}@${context.attempt}`);
+        return true;
+      },
+    });
+    try {
+      await consumer.start();
+      // The read connection is the newest one: the consumer opens it in start().
+      await waitFor('blocked in XREADGROUP', async () => {
+        const list = String(await direct.client('LIST'));
+        return list
+          .split('\n')
+          .some((line) => line.includes('name=silenced:read') && line.includes('cmd=xreadgroup'));
+      });
+      proxy.silenceNewest();
+      await new StreamProducer({ redis: direct, stream, producerName: 'test' }).publish(
+        runRequested('lost-reply'),
+      );
+
+      await waitFor('handled after the watchdog', () => handled.length === 1, 15_000);
+      await consumer.stop();
+      // Redis delivered it to the silenced read (attempt 1, reply lost); the
+      // consumer recovered it from its own pending list as attempt 2.
+      expect(handled).toEqual(['lost-reply@2']);
+      expect(await direct.xpending(stream, group)).toEqual([0, null, null, null]);
+    } finally {
+      await consumer.stop();
+      viaProxy.disconnect();
+      direct.disconnect();
+      await proxy.close();
       await server.close();
     }
   });
