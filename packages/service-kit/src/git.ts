@@ -89,14 +89,25 @@ export async function fetchCommit(
   ]);
   await runGit(settings, dir, 'checkout', ['checkout', '--quiet', '--detach', 'FETCH_HEAD']);
 
-  const commitSha = (await gitOutput(settings, dir, ['rev-parse', 'HEAD'])).trim();
+  const commitSha = (await gitOutput(settings, dir, ['rev-parse', 'HEAD'])).toString('utf8').trim();
   return { commitSha };
 }
 
-/** Paths of the tracked files of the checkout in `dir`, as git lists them. */
-export async function trackedFiles(settings: GitSettings, dir: string): Promise<string[]> {
+/**
+ * Paths of the tracked files of the checkout in `dir`, as the bytes git lists.
+ * A name need not be UTF-8 (git stores bytes), so decoding one into a string
+ * would name a file that does not exist; open them as Buffers.
+ */
+export async function trackedFiles(settings: GitSettings, dir: string): Promise<Buffer[]> {
   const output = await gitOutput(settings, dir, ['ls-files', '-z']);
-  return output.split('\0').filter((path) => path !== '');
+  // -z ends every name with a NUL byte.
+  const paths: Buffer[] = [];
+  let start = 0;
+  for (let end = output.indexOf(0); end !== -1; end = output.indexOf(0, start)) {
+    paths.push(output.subarray(start, end));
+    start = end + 1;
+  }
+  return paths;
 }
 
 async function runGit(
@@ -127,8 +138,9 @@ async function runGit(
   );
 }
 
-// Only for commands on a checkout we made, whose output we need whole.
-async function gitOutput(settings: GitSettings, cwd: string, args: string[]): Promise<string> {
+// Only for commands on a checkout we made, whose output we need whole. The
+// output is bytes: file names in it need not be UTF-8.
+async function gitOutput(settings: GitSettings, cwd: string, args: string[]): Promise<Buffer> {
   try {
     const { stdout } = await execFileAsync(
       'git',
@@ -138,12 +150,12 @@ async function gitOutput(settings: GitSettings, cwd: string, args: string[]): Pr
         env: gitEnv(settings.env),
         timeout: settings.timeoutMs,
         maxBuffer: 256 * 1024 * 1024,
-        encoding: 'utf8',
+        encoding: 'buffer',
       },
     );
     return stdout;
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
+    const stderr = String((error as { stderr?: string | Buffer }).stderr ?? '');
     const why = firstFatalLine(stderr) ?? (error instanceof Error ? error.message : String(error));
     throw new GitError(`git ${args[0]} failed: ${why}`, undefined, stderr);
   }

@@ -70,7 +70,7 @@ describe('fetchCommit', () => {
     const dir = nextDir();
     const fetched = await fetchCommit(settings, `file://${origin}`, '', dir);
     expect(fetched).toEqual({ commitSha: mainSha });
-    expect(await trackedFiles(settings, dir)).toEqual(['a.txt']);
+    expect((await trackedFiles(settings, dir)).map(String)).toEqual(['a.txt']);
   });
 
   it('when the ref is a branch or a tag, then that commit is checked out', async () => {

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type PathLike } from 'node:fs';
 import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { languageOf, MANIFESTS } from './languages.js';
 
 /** One indexed file. */
@@ -39,19 +38,24 @@ export const LARGEST_FILES = 10;
 const BINARY_PROBE_BYTES = 8_000;
 
 /**
- * Indexes the tracked files `paths` of the checkout in `dir`. Files are read
- * as streams, so memory does not grow with file size. Symbolic links are
- * counted but never followed (a link may point outside the checkout), and
- * submodule directories are skipped.
+ * Indexes the tracked files `paths` of the checkout in `dir`. Paths are the
+ * bytes git lists (a name need not be UTF-8); a name that is not is reported
+ * with U+FFFD in place of its invalid bytes. Files are read as streams, so
+ * memory does not grow with file size. Symbolic links are counted but never
+ * followed (a link may point outside the checkout), and submodule directories
+ * are skipped.
  */
-export async function indexFiles(dir: string, paths: readonly string[]): Promise<RepositoryIndex> {
+export async function indexFiles(dir: string, paths: readonly Buffer[]): Promise<RepositoryIndex> {
   const files: FileStat[] = [];
-  for (const path of paths) {
-    const stats = await lstat(join(dir, path));
+  const prefix = Buffer.from(`${dir}/`);
+  for (const raw of paths) {
+    const full = Buffer.concat([prefix, raw]);
+    const path = raw.toString('utf8');
+    const stats = await lstat(full);
     if (stats.isSymbolicLink()) {
       files.push({ path, bytes: stats.size, lines: 0, language: 'Other', binary: false });
     } else if (stats.isFile()) {
-      const { lines, binary } = await countLines(join(dir, path));
+      const { lines, binary } = await countLines(full);
       const language = binary ? 'Binary' : languageOf(path);
       files.push({ path, bytes: stats.size, lines, language, binary });
     }
@@ -94,7 +98,7 @@ export function summarize(files: readonly FileStat[]): RepositoryIndex {
  * Lines of a text file: newline characters, plus one for a last line without
  * a newline. A binary file has 0 lines.
  */
-export async function countLines(path: string): Promise<{ lines: number; binary: boolean }> {
+export async function countLines(path: PathLike): Promise<{ lines: number; binary: boolean }> {
   let newlines = 0;
   let seen = 0;
   let last = -1;

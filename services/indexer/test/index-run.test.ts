@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, type Message } from '@bufbuild/protobuf';
@@ -97,6 +97,21 @@ describe('indexRun', () => {
       'repository URL refused: scheme "https" is not allowed (allowed: file)',
     );
   });
+
+  it('when a file name is not UTF-8, then the file is still indexed, under a readable name', async () => {
+    const latin1 = join(root, 'latin1-name');
+    await mkdir(latin1, { recursive: true });
+    // "café.txt" written in Latin-1: the lone byte 0xe9 is not valid UTF-8.
+    const name = Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from('.txt')]);
+    await writeFile(Buffer.concat([Buffer.from(`${latin1}/`), name]), 'one\ntwo\n');
+    await createGitRepo(latin1, { 'a.txt': 'one\n' });
+
+    const [event] = (await index(latin1)) as IndexingCompleted[];
+    expect(event?.$typeName).toBe('reporunner.events.v1.IndexingCompleted');
+    expect(event?.totalFiles).toBe(2n);
+    expect(event?.totalLines).toBe(3n);
+    expect(event?.largestFiles.map((file) => file.path)).toEqual(['caf\ufffd.txt', 'a.txt']);
+  });
 });
 
 describe('index-files', () => {
@@ -105,7 +120,7 @@ describe('index-files', () => {
     await createGitRepo(withLink, { 'a.txt': 'one\n' });
     await symlink('/etc/passwd', join(withLink, 'link'));
     const { indexFiles } = await import('../src/index-files.js');
-    const result = await indexFiles(withLink, ['a.txt', 'link']);
+    const result = await indexFiles(withLink, [Buffer.from('a.txt'), Buffer.from('link')]);
     expect(result.totalLines).toBe(1);
     expect(result.largestFiles.find((file) => file.path === 'link')).toEqual({
       path: 'link',
