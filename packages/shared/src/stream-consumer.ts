@@ -116,6 +116,36 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     });
   }
 
+  /** Same as counters.handled. */
+  get handled(): number {
+    return this.counters.handled;
+  }
+
+  /** Same as counters.skipped. */
+  get skipped(): number {
+    return this.counters.skipped;
+  }
+
+  /** Same as counters.retried. */
+  get retried(): number {
+    return this.counters.retried;
+  }
+
+  /** Same as counters.deadLettered. */
+  get deadLettered(): number {
+    return this.counters.deadLettered;
+  }
+
+  /** Same as counters.deletedWhilePending. */
+  get deletedWhilePending(): number {
+    return this.counters.deletedWhilePending;
+  }
+
+  /** Same as counters.claimed. */
+  get claimed(): number {
+    return this.counters.claimed;
+  }
+
   /** Entries held in memory by this consumer right now. */
   get inFlight(): number {
     return this.#held.size;

@@ -62,6 +62,9 @@ describe('StreamConsumer basics', () => {
     expect([...seen.values()].every((count) => count === 1)).toBe(true);
     expect(consumer.counters.handled).toBe(667);
     expect(consumer.counters.skipped).toBe(333);
+    expect([consumer.handled, consumer.skipped, consumer.retried, consumer.deadLettered]).toEqual([
+      667, 333, 0, 0,
+    ]);
     expect(await redis.xpending(stream, group)).toEqual([0, null, null, null]);
     expect(await redis.llen(dlq)).toBe(0);
   });

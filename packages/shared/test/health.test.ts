@@ -218,3 +218,29 @@ describe('health with Redis stopped', () => {
     }
   });
 });
+
+describe('terminusReadiness with a list', () => {
+  it('when given a list of checks, then the report is keyed by their names', async () => {
+    const { stream, group, dlq } = uniqueNames('ready-list');
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    const readiness = terminusReadiness([
+      new StreamLagHealthCheck({
+        redis,
+        stream,
+        group,
+        warningThreshold: 1,
+        unhealthyThreshold: 2,
+      }),
+      new DeadLetterHealthCheck({ redis, list: dlq, warningThreshold: 1, unhealthyThreshold: 2 }),
+    ]);
+    const report = await readiness();
+    expect(Object.keys(report)).toEqual([`stream-lag:${stream}:${group}`, `dead-letters:${dlq}`]);
+    expect(report[`dead-letters:${dlq}`]).toEqual({
+      status: 'Healthy',
+      list: dlq,
+      depth: 0,
+      warningThreshold: 1,
+      unhealthyThreshold: 2,
+    });
+  });
+});

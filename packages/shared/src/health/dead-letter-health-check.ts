@@ -20,11 +20,14 @@ export interface DeadLetterHealthCheckOptions extends HealthThresholds {
 
 /** Grades the depth of the dead-letter list (LLEN) against two thresholds. */
 export class DeadLetterHealthCheck implements HealthCheck {
+  /** `dead-letters:<list>`, the key in a readiness report built from a list. */
+  readonly name: string;
   readonly #options: DeadLetterHealthCheckOptions;
 
   constructor(options: DeadLetterHealthCheckOptions) {
     assertThresholds('DeadLetterHealthCheck', options);
     this.#options = options;
+    this.name = `dead-letters:${options.list ?? DEAD_LETTER_LIST}`;
   }
 
   async check(): Promise<HealthResult> {

@@ -9,6 +9,8 @@ export interface HealthResult {
 
 /** Anything that can answer a health probe. */
 export interface HealthCheck {
+  /** Key of this check in a readiness report built from a list. */
+  readonly name?: string;
   check(): Promise<HealthResult>;
 }
 

@@ -25,11 +25,14 @@ export interface StreamLagHealthCheckOptions extends HealthThresholds {
  * that does not exist yet is Degraded. Redis unreachable is Unhealthy.
  */
 export class StreamLagHealthCheck implements HealthCheck {
+  /** `stream-lag:<stream>:<group>`, the key in a readiness report built from a list. */
+  readonly name: string;
   readonly #options: StreamLagHealthCheckOptions;
 
   constructor(options: StreamLagHealthCheckOptions) {
     assertThresholds('StreamLagHealthCheck', options);
     this.#options = options;
+    this.name = `stream-lag:${options.stream}:${options.group}`;
   }
 
   async check(): Promise<HealthResult> {

@@ -2,16 +2,20 @@ import { HealthCheckError } from '@godaddy/terminus';
 import type { HealthCheck, HealthResult } from './health-result.js';
 
 /**
- * Makes a readiness function for @godaddy/terminus `healthChecks`. It runs
+ * Makes a readiness function for @godaddy/terminus `healthChecks`, from
+ * named checks or a list of checks (keyed by their `name`). It runs
  * every check at once and resolves to `{ name: { status, ...details } }`;
  * when any check is Unhealthy (or throws) it throws terminus's
  * HealthCheckError with the same object, so terminus answers 503 with the
  * details. Degraded stays ready.
  */
 export function terminusReadiness(
-  checks: Record<string, HealthCheck>,
+  checks: Record<string, HealthCheck> | readonly HealthCheck[],
 ): () => Promise<Record<string, unknown>> {
-  const entries = Object.entries(checks);
+  // A list is keyed by each check's name, or its position when it has none.
+  const entries: [string, HealthCheck][] = Array.isArray(checks)
+    ? checks.map((check, index) => [check.name ?? String(index), check])
+    : Object.entries(checks as Record<string, HealthCheck>);
   return async () => {
     const results = await Promise.all(
       entries.map(async ([name, check]): Promise<[string, HealthResult]> => {
