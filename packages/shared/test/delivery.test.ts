@@ -222,6 +222,49 @@ describe('entries that cannot be handled', () => {
   });
 });
 
+describe('an entry that keeps killing its consumer', () => {
+  it('when it was delivered more than maxAttempts times without a result, then it is dead-lettered without another handler call', async () => {
+    const { stream, group, dlq } = uniqueNames('poison');
+    const entryId = await new StreamProducer({ redis, stream, producerName: 'test' }).publish(
+      runRequested('poison'),
+    );
+    await redis.xgroup('CREATE', stream, group, '0');
+    // Three deliveries to consumers that died before finishing.
+    await redis.xreadgroup('GROUP', group, 'crashed', 'COUNT', 1, 'STREAMS', stream, '>');
+    await redis.xclaim(stream, group, 'crashed-again', 0, entryId);
+    await redis.xclaim(stream, group, 'crashed-once-more', 0, entryId);
+
+    let calls = 0;
+    const consumer = new StreamConsumer({
+      redis,
+      stream,
+      group,
+      deadLetterList: dlq,
+      handles: [RunRequestedSchema],
+      claimIdleMs: 50,
+      claimIntervalMs: 25,
+      handler: async () => {
+        calls += 1;
+        return true;
+      },
+    });
+    await consumer.start();
+    await waitFor('dead-lettered', () => consumer.counters.deadLettered === 1);
+    await consumer.stop();
+
+    expect(calls).toBe(0);
+    expect(await deadLetters(dlq)).toMatchObject([
+      {
+        entryId,
+        reason: 'max-attempts',
+        attempts: 3,
+        lastError: 'delivered 4 times without a result',
+      },
+    ]);
+    expect(await redis.xpending(stream, group)).toEqual([0, null, null, null]);
+  });
+});
+
 describe('entries deleted while pending', () => {
   it('when pending entries are deleted or trimmed away, then they are cleaned out and counted, never handed to a handler', async () => {
     const { stream, group, dlq } = uniqueNames('deleted');
