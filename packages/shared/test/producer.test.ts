@@ -94,12 +94,27 @@ describe('StreamProducer', () => {
     expect(field('published_at').toString()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
-  it('when many events are published at once, then one round trip returns their ids in order', async () => {
+  it('when many events are published at once, then they go out in one socket write and their ids come back in order', async () => {
     const { stream } = uniqueNames('many');
     const producer = new StreamProducer({ redis, stream, producerName: 'test' });
-    const ids = await producer.publishMany(
-      Array.from({ length: 100 }, (_, i) => runRequested(`run-${i}`)),
-    );
+    await redis.ping();
+    const socket = (redis as unknown as { stream: { write: (...args: unknown[]) => boolean } })
+      .stream;
+    const write = socket.write;
+    let writes = 0;
+    socket.write = (...args: unknown[]) => {
+      writes += 1;
+      return write.apply(socket, args);
+    };
+    let ids: string[];
+    try {
+      ids = await producer.publishMany(
+        Array.from({ length: 100 }, (_, i) => runRequested(`run-${i}`)),
+      );
+    } finally {
+      socket.write = write;
+    }
+    expect(writes).toBe(1);
     const entries = await redis.xrange(stream, '-', '+');
     expect(entries.map(([id]) => id)).toEqual(ids);
     expect(await producer.publishMany([])).toEqual([]);
