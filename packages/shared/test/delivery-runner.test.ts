@@ -69,9 +69,7 @@ describe('DeliveryRunner', () => {
 
   it('when a known type is not handled, then it is skipped without a handler call', async () => {
     let calls = 0;
-    const payload = toBinary(BuildSucceededSchema, {
-      $typeName: BuildSucceededSchema.typeName,
-    } as never);
+    const payload = toBinary(BuildSucceededSchema, buildSucceeded('run-2'));
     const entry = delivery([
       'type',
       BuildSucceededSchema.typeName,
