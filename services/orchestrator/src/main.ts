@@ -36,8 +36,18 @@ const redis = createRedis(config.redisUrl, { connectionName: 'orchestrator', log
 const store = new RunStore(redis, config.runTtlSeconds);
 const consumerName = config.consumerName;
 
+// The HTTP API has a connection of its own that gives up on a command at the
+// first failed reconnect, so a request answers 503 while Redis is down instead
+// of waiting through ioredis's twenty retries (about a minute). The consumers
+// keep the patient connection.
+const apiRedis = createRedis(config.redisUrl, {
+  connectionName: 'orchestrator-api',
+  logger,
+  redisOptions: { maxRetriesPerRequest: 0 },
+});
+const apiStore = new RunStore(apiRedis, config.runTtlSeconds);
 const producer = new StreamProducer({
-  redis,
+  redis: apiRedis,
   stream: STREAM_REPO_RUNS,
   producerName: 'orchestrator',
   logger,
@@ -85,7 +95,7 @@ await startHttpServer({
   host: config.host,
   port: config.port,
   app: createApp({
-    store,
+    store: apiStore,
     publish: (event) => producer.publish(event),
     allowedSchemes: config.allowedSchemes,
     logger,
@@ -101,7 +111,7 @@ await startHttpServer({
       runsConsumer.stop({ timeoutMs: config.shutdownTimeoutMs }),
       indexingConsumer.stop({ timeoutMs: config.shutdownTimeoutMs }),
     ]);
-    await closeRedis(redis);
+    await Promise.all([closeRedis(redis), closeRedis(apiRedis)]);
   },
 });
 await Promise.all([runsConsumer.start(), indexingConsumer.start()]);
