@@ -92,28 +92,15 @@ export class DeliveryRunner<S extends readonly DescMessage[]> {
     }
 
     const traceparent = fields.get(EntryField.traceparent)?.toString();
-    const base = this.#logger;
-    let logger: Logger | undefined;
-    const context: HandlerContext = {
-      entryId: delivery.id,
+    const context = new EntryContext(
+      delivery,
       eventId,
       typeName,
-      attempt: delivery.attempt,
-      producer: fields.get(EntryField.producer)?.toString() ?? '',
-      publishedAt: new Date(publishedAt),
+      publishedAt,
       traceparent,
-      // A child logger per entry costs more than a no-op handler: made on first use.
-      get logger() {
-        logger ??= base.child({
-          entryId: delivery.id,
-          eventId,
-          type: typeName,
-          attempt: delivery.attempt,
-        });
-        return logger;
-      },
-      signal: this.#signal,
-    };
+      this.#logger,
+      this.#signal,
+    );
 
     try {
       const ok =
@@ -130,6 +117,46 @@ export class DeliveryRunner<S extends readonly DescMessage[]> {
       }
       return { kind: 'retry', error: message };
     }
+  }
+}
+
+/**
+ * The HandlerContext of one delivery. A class, not an object literal with a
+ * getter: V8 builds it with one fixed shape, which matters at 100,000
+ * entries a second. The child logger is made only when a handler asks for it.
+ */
+class EntryContext implements HandlerContext {
+  readonly entryId: string;
+  readonly attempt: number;
+  readonly producer: string;
+  readonly publishedAt: Date;
+  #logger: Logger | undefined;
+  readonly #baseLogger: Logger;
+
+  constructor(
+    delivery: Delivery,
+    readonly eventId: string,
+    readonly typeName: string,
+    publishedAtMs: number,
+    readonly traceparent: string | undefined,
+    baseLogger: Logger,
+    readonly signal: AbortSignal,
+  ) {
+    this.entryId = delivery.id;
+    this.attempt = delivery.attempt;
+    this.producer = delivery.fields.get(EntryField.producer)?.toString() ?? '';
+    this.publishedAt = new Date(publishedAtMs);
+    this.#baseLogger = baseLogger;
+  }
+
+  get logger(): Logger {
+    this.#logger ??= this.#baseLogger.child({
+      entryId: this.entryId,
+      eventId: this.eventId,
+      type: this.typeName,
+      attempt: this.attempt,
+    });
+    return this.#logger;
   }
 }
 
