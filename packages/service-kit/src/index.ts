@@ -13,4 +13,5 @@ export * from './ref-name.js';
 export * from './repo-url.js';
 export * from './run-process.js';
 export * from './service-config.js';
+export * from './start-or-exit.js';
 export * from './workspace-name.js';

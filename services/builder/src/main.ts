@@ -6,6 +6,7 @@ import {
   loadConfigOrExit,
   redisPingCheck,
   startHttpServer,
+  startOrExit,
 } from '@reporunner/service-kit';
 import {
   createRedis,
@@ -74,7 +75,7 @@ await startHttpServer({
     await closeRedis(redis);
   },
 });
-await consumer.start();
+await startOrExit(logger, () => consumer.start());
 logger.info(
   {
     consumer: consumer.consumerName,

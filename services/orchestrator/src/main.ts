@@ -15,6 +15,7 @@ import {
   loadConfigOrExit,
   redisPingCheck,
   startHttpServer,
+  startOrExit,
 } from '@reporunner/service-kit';
 import {
   createRedis,
@@ -114,7 +115,7 @@ await startHttpServer({
     await Promise.all([closeRedis(redis), closeRedis(apiRedis)]);
   },
 });
-await Promise.all([runsConsumer.start(), indexingConsumer.start()]);
+await startOrExit(logger, () => Promise.all([runsConsumer.start(), indexingConsumer.start()]));
 logger.info(
   { consumer: runsConsumer.consumerName, allowedSchemes: config.allowedSchemes },
   'orchestrator started',
