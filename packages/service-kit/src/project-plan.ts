@@ -128,7 +128,8 @@ function isArgv(value: unknown): value is string[] {
 function parseJsonObject(text: string, file: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Editors on Windows save a byte order mark, which npm skips and JSON.parse refuses.
+    value = JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text);
   } catch (error) {
     throw new PlanError(`${file} is not valid JSON: ${(error as Error).message}`);
   }

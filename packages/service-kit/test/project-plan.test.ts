@@ -102,6 +102,20 @@ describe('planProject', () => {
     });
   });
 
+  it('when package.json or reporunner.json starts with a byte order mark, then it is read as npm reads it', async () => {
+    const node = await project({ 'package.json': '\ufeff{"scripts": {"test": "x"}}' });
+    expect(await planProject(node)).toEqual({
+      convention: 'npm',
+      install: ['npm', 'install'],
+      run: ['npm', 'test'],
+    });
+    const config = await project({ 'reporunner.json': '\ufeff{"run": ["make", "check"]}' });
+    expect(await planProject(config)).toEqual({
+      convention: 'reporunner.json',
+      run: ['make', 'check'],
+    });
+  });
+
   it('when package.json is not JSON, then it is a PlanError', async () => {
     const dir = await project({ 'package.json': '{' });
     await expect(planProject(dir)).rejects.toBeInstanceOf(PlanError);
