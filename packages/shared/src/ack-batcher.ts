@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { failureFields } from './failure-log.js';
+import { logError } from './log-error.js';
 
 /**
  * Collects acknowledgements and sends them as one XACK per event-loop turn:
@@ -113,7 +114,7 @@ export class AckBatcher {
     this.#failures += 1;
     if (this.#failures === 1) {
       this.#logger.warn(
-        { err: error, ids: this.#ids.length },
+        { err: logError(error), ids: this.#ids.length },
         'acknowledgement failed, will retry',
       );
     }

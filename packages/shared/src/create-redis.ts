@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { logError } from './log-error.js';
 import { silentLogger } from './silent-logger.js';
 
 /** Options of createRedis. */
@@ -59,7 +60,7 @@ export function createRedis(url: string, options: CreateRedisOptions = {}): Redi
     // One line per outage, not one per reconnect attempt.
     if (down) return;
     down = true;
-    logger.warn({ err: { message: error.message, name: error.name } }, 'redis connection error');
+    logger.warn({ err: logError(error) }, 'redis connection error');
   });
   return redis;
 }

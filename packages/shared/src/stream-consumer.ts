@@ -28,6 +28,7 @@ import {
   touchPending,
 } from './group-commands.js';
 import { readGroups } from './group-info.js';
+import { logError } from './log-error.js';
 import { guardRead, readConnectionClosed, readTimedOut, waitForReady } from './read-guard.js';
 import { readStreamLag, type StreamLag } from './stream-lag.js';
 
@@ -232,7 +233,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     try {
       await action();
     } catch (error) {
-      this.#logger.warn({ err: error, step: name }, 'consumer stop step failed');
+      this.#logger.warn({ err: logError(error), step: name }, 'consumer stop step failed');
     }
   }
 
@@ -261,7 +262,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     this.#blocking = blocking;
     let readyBefore = false;
     blocking.on('error', (error: Error) =>
-      this.#logger.debug({ err: error }, 'read connection error'),
+      this.#logger.debug({ err: logError(error) }, 'read connection error'),
     );
     blocking.on('ready', () => {
       if (readyBefore) this.#recoverOwnPending = true;
@@ -401,8 +402,12 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     this.#readFailures += 1;
     // One line per outage: a read that fails at once would otherwise log
     // (and spin) as fast as Redis answers.
-    if (this.#readFailures === 1) this.#logger.warn({ err: error }, 'stream read failed');
-    else this.#logger.debug({ err: error, failures: this.#readFailures }, 'stream read failed');
+    if (this.#readFailures === 1) this.#logger.warn({ err: logError(error) }, 'stream read failed');
+    else
+      this.#logger.debug(
+        { err: logError(error), failures: this.#readFailures },
+        'stream read failed',
+      );
     const delayMs = Math.min(100 * 2 ** Math.min(this.#readFailures - 1, 6), 5_000);
     await sleep(delayMs, undefined, { signal: this.#stopReading.signal }).catch(() => {});
   }
@@ -475,7 +480,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
 
   #onBackgroundError(error: unknown): void {
     if (this.#state !== 'running') return;
-    this.#logger.warn({ err: error }, 'consumer background task failed');
+    this.#logger.warn({ err: logError(error) }, 'consumer background task failed');
   }
 
   #freeCapacity(): number {
@@ -533,7 +538,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     } catch (error) {
       // Whatever failed, the entry stays pending and comes back.
       this.#held.delete(delivery.id);
-      this.#logger.warn({ err: error, entryId: delivery.id }, 'entry processing failed');
+      this.#logger.warn({ err: logError(error), entryId: delivery.id }, 'entry processing failed');
     } finally {
       this.#active -= 1;
       this.#pump();

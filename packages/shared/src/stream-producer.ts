@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { encodeEntryFields } from './entry-fields.js';
 import { ConfigurationError } from './errors/configuration-error.js';
+import { logError } from './log-error.js';
 import { silentLogger } from './silent-logger.js';
 import { activeTraceparent } from './trace-context.js';
 import { trimAcknowledged } from './trim.js';
@@ -107,7 +108,7 @@ export class StreamProducer {
     // Trimming is housekeeping: a failure must not fail the publish.
     trimAcknowledged(this.#redis, this.stream).then(
       (result) => this.#logger.debug(result, 'stream trimmed'),
-      (error: unknown) => this.#logger.warn({ err: error }, 'stream trim failed'),
+      (error: unknown) => this.#logger.warn({ err: logError(error) }, 'stream trim failed'),
     );
   }
 }

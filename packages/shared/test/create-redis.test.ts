@@ -126,4 +126,39 @@ describe('createRedis', () => {
       await tlsServer.close();
     }
   });
+
+  it('when a consumer is refused AUTH on reconnect, then no log line at any level contains the password', async () => {
+    const port = new URL(server.url).port;
+    const admin = server.client();
+    await admin.acl('SETUSER', 'rotating', 'on', '>Old-Pa55word', '~*', '&*', '+@all');
+    const { logger, text } = memoryLogger();
+    const redis = createRedis(`redis://rotating:Old-Pa55word@127.0.0.1:${port}`, { logger });
+    const { stream, group, dlq } = uniqueNames('rotated');
+    const consumer = new StreamConsumer({
+      redis,
+      stream,
+      group,
+      deadLetterList: dlq,
+      handles: [RunRequestedSchema],
+      blockMs: 200,
+      logger,
+      handler: async () => true,
+    });
+    try {
+      await consumer.start();
+      // The password is rotated and every connection of the user dropped:
+      // each reconnect is now refused with WRONGPASS.
+      await admin.acl('SETUSER', 'rotating', 'resetpass', '>New-Pa55word');
+      await admin.client('KILL', 'USER', 'rotating');
+      await waitFor('refusals logged', () => text().includes('WRONGPASS'));
+      await consumer.stop({ timeoutMs: 0 });
+
+      expect(text()).not.toContain('Old-Pa55word');
+      expect(text()).not.toContain('New-Pa55word');
+    } finally {
+      await consumer.stop();
+      redis.disconnect();
+      admin.disconnect();
+    }
+  });
 });
