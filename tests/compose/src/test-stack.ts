@@ -17,7 +17,7 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const FIXTURES_MOUNT = '/fixtures';
 
 /** Seconds `down` and `stop` give each container before killing it. */
-export const STOP_TIMEOUT_S = 30;
+export const STOP_TIMEOUT_S = 45;
 
 /** Services of docker-compose.yml that run our images. */
 export const APP_SERVICES = ['orchestrator', 'builder', 'runner', 'indexer'] as const;
@@ -61,7 +61,7 @@ export class TestStack {
         ORCHESTRATOR_HOST: '127.0.0.1',
         ORCHESTRATOR_PORT: String(port),
         REDIS_PASSWORD: randomBytes(16).toString('hex'),
-        // Short enough that a drained stop stays well inside STOP_TIMEOUT_S.
+        // The default of docker-compose.yml; `stop` and `down` pass the same timeout.
         STOP_GRACE_PERIOD: `${STOP_TIMEOUT_S}s`,
       },
       logFile: join(workDir, 'compose.log'),
