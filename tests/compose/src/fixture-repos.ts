@@ -93,6 +93,21 @@ export const SLOW_BUILD: FixtureRepo = {
 };
 
 /**
+ * A project whose build takes 20 s, long enough to kill a builder in the
+ * middle of it however slowly the kill command starts.
+ */
+export const LONG_BUILD: FixtureRepo = {
+  name: 'long-build',
+  files: {
+    'reporunner.json': `${JSON.stringify(
+      { build: ['sh', '-c', 'sleep 20 && echo long build done'], run: ['true'] },
+      null,
+      2,
+    )}\n`,
+  },
+};
+
+/**
  * Creates each fixture as a git repository under `root` and makes the tree
  * readable by the images' user. git refuses to read a repository owned by
  * another user ("dubious ownership") and the services switch off every git

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inspectContainers } from '../src/container-state.js';
-import { FAILING_MAKE, PASSING_NODE, SLOW_BUILD } from '../src/fixture-repos.js';
+import { FAILING_MAKE, LONG_BUILD, PASSING_NODE, SLOW_BUILD } from '../src/fixture-repos.js';
 import { isFinal, type RunView } from '../src/orchestrator-client.js';
 import { pollUntil } from '../src/poll.js';
 import { APP_SERVICES, STOP_TIMEOUT_S, TestStack } from '../src/test-stack.js';
@@ -88,7 +88,7 @@ function countBy(values: readonly unknown[]): Record<string, number> {
 describe('docker compose: the pipeline in containers', () => {
   beforeAll(async () => {
     try {
-      stack = await TestStack.create([PASSING_NODE, FAILING_MAKE, SLOW_BUILD]);
+      stack = await TestStack.create([PASSING_NODE, FAILING_MAKE, SLOW_BUILD, LONG_BUILD]);
       console.info(`compose test: project ${stack.project.name}, building the images`);
       await stack.build();
       console.info('compose test: starting the stack');
@@ -257,6 +257,32 @@ describe('docker compose: the pipeline in containers', () => {
     const run = await finalRun(runId);
 
     expect(run.status, JSON.stringify(run)).toBe('succeeded');
+  });
+
+  it('when the builders are SIGKILLed during a build and started again, then the run is claimed and built exactly once more', async () => {
+    const s = theStack();
+    const runId = await s.api.requestRun(s.repoUrl(LONG_BUILD));
+    await pollUntil(
+      `run ${runId} to start building`,
+      { attempts: 120, intervalMs: 250, timeoutMs: 60_000 },
+      async () => ((await s.api.getRun(runId))?.status === 'building' ? true : undefined),
+    );
+
+    // No drain and no chance to hand the entry back: it stays pending under a
+    // consumer that is gone, and a new builder claims it once idle (60 s).
+    await s.project.run(['kill', '-s', 'SIGKILL', 'builder'], 60_000);
+    await s.up(2);
+    const run = await finalRun(runId);
+
+    expect(run.status, JSON.stringify(run)).toBe('succeeded');
+    expect(await lifecycleOf('stream:repo-runs', runId, 6)).toEqual([
+      'RunRequested',
+      'BuildStarted',
+      'BuildStarted',
+      'BuildSucceeded',
+      'RunStarted',
+      'RunSucceeded',
+    ]);
   });
 
   it('when every run has finished, then nothing is pending, lagging or dead-lettered', async () => {
