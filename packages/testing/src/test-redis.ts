@@ -154,39 +154,81 @@ async function waitForPing(url: string, timeoutMs: number, ca?: string): Promise
   }
 }
 
-class ProcessRedis implements TestRedis {
-  readonly mode = 'process' as const;
+/**
+ * What the two kinds of test Redis share: the URL, the data directory that
+ * survives a restart unless wiped, and the lifecycle. Subclasses only know how
+ * to launch and halt their server.
+ */
+abstract class ManagedRedis implements TestRedis {
+  abstract readonly mode: 'container' | 'process';
   readonly url: string;
   readonly tlsCa: string | undefined;
-  readonly #tls: TestCertificate | undefined;
-  #dir = '';
-  #args: string[] = [];
-  #child: ChildProcess | undefined;
+  protected readonly tls: TestCertificate | undefined;
+  protected dataDir = '';
+  protected args: string[] = [];
 
   constructor(
     readonly port: number,
     tls?: TestCertificate,
   ) {
-    this.#tls = tls;
+    this.tls = tls;
     this.tlsCa = tls?.ca;
     this.url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
   }
 
+  protected abstract get running(): boolean;
+  /** Starts the server on `port` with `dataDir`; resolves once it answers. */
+  protected abstract launch(): Promise<void>;
+  /** Stops the server; clients see refused connections afterwards. */
+  protected abstract halt(): Promise<void>;
+
   async init(args: string[]): Promise<void> {
-    this.#dir = await mkdtemp(join(tmpdir(), 'reporunner-redis-'));
-    this.#args = args;
+    this.dataDir = await mkdtemp(join(tmpdir(), 'reporunner-redis-'));
+    this.args = args;
     await this.start();
   }
 
   async start(options: { wipe?: boolean } = {}): Promise<void> {
-    if (this.#child) return;
+    if (this.running) return;
     if (options.wipe) {
-      await rm(this.#dir, { recursive: true, force: true });
-      this.#dir = await mkdtemp(join(tmpdir(), 'reporunner-redis-'));
+      await rm(this.dataDir, { recursive: true, force: true });
+      this.dataDir = await mkdtemp(join(tmpdir(), 'reporunner-redis-'));
     }
-    const listen = this.#tls ? tlsArgs(this.port, this.#tls.dir) : ['--port', String(this.port)];
-    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.#dir];
-    const child = spawn('redis-server', [...args, ...this.#args], { stdio: 'ignore' });
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    if (this.running) await this.halt();
+  }
+
+  async restart(options: { wipe?: boolean } = {}): Promise<void> {
+    await this.stop();
+    await this.start(options);
+  }
+
+  client(): Redis {
+    return newClient(this.url, this.tlsCa);
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await rm(this.dataDir, { recursive: true, force: true });
+    if (this.tls) await rm(this.tls.dir, { recursive: true, force: true });
+  }
+}
+
+class ProcessRedis extends ManagedRedis {
+  readonly mode = 'process' as const;
+  #child: ChildProcess | undefined;
+
+  protected get running(): boolean {
+    return this.#child !== undefined;
+  }
+
+  protected async launch(): Promise<void> {
+    const listen = this.tls ? tlsArgs(this.port, this.tls.dir) : ['--port', String(this.port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', this.dataDir, ...this.args];
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
     child.once('exit', () => {
       if (this.#child === child) this.#child = undefined;
     });
@@ -194,7 +236,7 @@ class ProcessRedis implements TestRedis {
     await waitForPing(this.url, 10_000, this.tlsCa);
   }
 
-  async stop(): Promise<void> {
+  protected async halt(): Promise<void> {
     const child = this.#child;
     if (!child) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -202,88 +244,37 @@ class ProcessRedis implements TestRedis {
     await exited;
     this.#child = undefined;
   }
-
-  async restart(options: { wipe?: boolean } = {}): Promise<void> {
-    await this.stop();
-    await this.start(options);
-  }
-
-  client(): Redis {
-    return newClient(this.url, this.tlsCa);
-  }
-
-  async close(): Promise<void> {
-    await this.stop();
-    await rm(this.#dir, { recursive: true, force: true });
-    if (this.#tls) await rm(this.#tls.dir, { recursive: true, force: true });
-  }
 }
 
-class ContainerRedis implements TestRedis {
+class ContainerRedis extends ManagedRedis {
   readonly mode = 'container' as const;
-  readonly url: string;
-  readonly tlsCa: string | undefined;
-  readonly #tls: TestCertificate | undefined;
-  #dir = '';
-  #args: string[] = [];
   #container: StartedTestContainer | undefined;
 
-  constructor(
-    readonly port: number,
-    tls?: TestCertificate,
-  ) {
-    this.#tls = tls;
-    this.tlsCa = tls?.ca;
-    this.url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
+  protected get running(): boolean {
+    return this.#container !== undefined;
   }
 
-  async init(args: string[]): Promise<void> {
-    this.#dir = await mkdtemp(join(tmpdir(), 'reporunner-redis-'));
-    this.#args = args;
-    await this.start();
-  }
-
-  async start(options: { wipe?: boolean } = {}): Promise<void> {
-    if (this.#container) return;
-    if (options.wipe) {
-      await rm(this.#dir, { recursive: true, force: true });
-      this.#dir = await mkdtemp(join(tmpdir(), 'reporunner-redis-'));
-    }
+  protected async launch(): Promise<void> {
     // A fixed host port, so that clients reconnect to the same URL after a
     // restart, and a host directory for /data, so that a new container sees
     // the append-only file of the one before.
     const mounts: { source: string; target: string; mode: 'rw' | 'ro' }[] = [
-      { source: this.#dir, target: '/data', mode: 'rw' },
+      { source: this.dataDir, target: '/data', mode: 'rw' },
     ];
-    if (this.#tls) mounts.push({ source: this.#tls.dir, target: '/tls', mode: 'ro' });
-    const listen = this.#tls ? tlsArgs(6379, '/tls') : [];
+    if (this.tls) mounts.push({ source: this.tls.dir, target: '/tls', mode: 'ro' });
+    const listen = this.tls ? tlsArgs(6379, '/tls') : [];
     this.#container = await new GenericContainer(redisImage)
-      .withCommand(['redis-server', ...listen, ...this.#args])
+      .withCommand(['redis-server', ...listen, ...this.args])
       .withExposedPorts({ container: 6379, host: this.port })
       .withBindMounts(mounts)
       .start();
     await waitForPing(this.url, 15_000, this.tlsCa);
   }
 
-  async stop(): Promise<void> {
+  protected async halt(): Promise<void> {
     const container = this.#container;
     if (!container) return;
     this.#container = undefined;
     await container.stop({ remove: true, timeout: 5_000 });
-  }
-
-  async restart(options: { wipe?: boolean } = {}): Promise<void> {
-    await this.stop();
-    await this.start(options);
-  }
-
-  client(): Redis {
-    return newClient(this.url, this.tlsCa);
-  }
-
-  async close(): Promise<void> {
-    await this.stop();
-    await rm(this.#dir, { recursive: true, force: true });
-    if (this.#tls) await rm(this.#tls.dir, { recursive: true, force: true });
   }
 }
