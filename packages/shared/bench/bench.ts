@@ -253,32 +253,64 @@ for (const [concurrency, prefetch] of [
   );
 }
 
-// Consumer RSS with a 100,000-entry backlog, in a process of its own, with
-// Node's default heap sizing and with a small young generation.
-const child = fileURLToPath(new URL('./rss-child.mjs', import.meta.url));
-const rss: { flags: string; startRssMb: number; maxRssMb: number }[] = [];
-for (const flags of [[], ['--max-semi-space-size=2']]) {
-  const stream = name('rss');
-  await fill(stream, RSS_BACKLOG);
-  await redis.xgroup('CREATE', stream, 'bench', '0');
+// Consumer memory with a 100,000-entry backlog, each figure from a child
+// process that does nothing else: a bare node, one that only loads the
+// libraries, the library's consumer and a raw-ioredis consumer draining the
+// same backlog with a no-op handler. Library and raw run alternately in this
+// run, with Node's default heap sizing and with a small young generation.
+interface MemoryResult {
+  mode: string;
+  handled: number;
+  rssMb: number;
+  heapUsedMb: number;
+  peakHeapUsedMb: number;
+  peakNewSpaceMb: number;
+  maxRssMb: number;
+  peakRssMb: number;
+}
+
+const memoryChild = fileURLToPath(new URL('./memory-child.mjs', import.meta.url));
+
+async function measureMemory(
+  mode: 'empty' | 'imports' | 'library' | 'raw',
+  flags: string[],
+  concurrency = 50,
+  prefetch = 100,
+): Promise<MemoryResult & { label: string }> {
+  const stream = name(`memory-${mode}`);
+  const drains = mode === 'library' || mode === 'raw';
+  if (drains) {
+    await fill(stream, RSS_BACKLOG);
+    await redis.xgroup('CREATE', stream, 'bench', '0');
+  }
   const settings = {
+    mode,
     url: server.url,
     stream,
     group: 'bench',
     total: RSS_BACKLOG,
-    concurrency: 50,
-    prefetch: 100,
+    concurrency,
+    prefetch,
   };
-  const output = execFileSync(process.execPath, [...flags, child, JSON.stringify(settings)]);
-  const result = JSON.parse(output.toString()) as {
-    handled: number;
-    startRssMb: number;
-    maxRssMb: number;
-  };
-  if (result.handled !== RSS_BACKLOG) throw new Error(`RSS child handled ${result.handled}`);
-  rss.push({ flags: flags.join(' ') || 'default flags', ...result });
+  const output = execFileSync(process.execPath, [...flags, memoryChild, JSON.stringify(settings)]);
+  const result = JSON.parse(output.toString()) as MemoryResult;
+  if (drains && result.handled !== RSS_BACKLOG) {
+    throw new Error(`memory child (${mode}) handled ${result.handled}`);
+  }
   await redis.del(stream);
+  const options = mode === 'library' ? `, concurrency ${concurrency}, prefetch ${prefetch}` : '';
+  const raw = mode === 'raw' ? ', COUNT 100' : '';
+  return { ...result, label: `${mode}${options}${raw}, ${flags.join(' ') || 'default flags'}` };
 }
+
+const memory: (MemoryResult & { label: string })[] = [];
+memory.push(await measureMemory('empty', []));
+memory.push(await measureMemory('imports', []));
+for (const flags of [[], ['--max-semi-space-size=2']]) {
+  memory.push(await measureMemory('library', flags));
+  memory.push(await measureMemory('raw', flags));
+}
+memory.push(await measureMemory('library', [], 1, 0));
 
 redis.disconnect();
 await server.close();
@@ -290,11 +322,20 @@ console.log(line(['work (events/s)', 'library', 'raw ioredis', 'ratio']));
 for (const row of rows) console.log(line(row));
 console.log(`publish-to-handler latency at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s:`);
 for (const row of latencyRows) console.log(`  ${row}`);
-for (const run of rss) {
-  console.log(
-    `consumer peak RSS, ${RSS_BACKLOG.toLocaleString('en-US')}-entry backlog ` +
-      `(concurrency 50, prefetch 100, ${run.flags}): ${run.maxRssMb.toFixed(1)} MB ` +
-      `(${run.startRssMb.toFixed(1)} MB once loaded)`,
-  );
+console.log(
+  `consumer memory, ${RSS_BACKLOG.toLocaleString('en-US')}-entry backlog, ` +
+    'each in a child process of its own (MB: peak RSS (VmHWM) / maxRSS / RSS at end / ' +
+    'heap used at end / peak heap used / peak young generation reserved):',
+);
+for (const run of memory) {
+  const figures = [
+    run.peakRssMb,
+    run.maxRssMb,
+    run.rssMb,
+    run.heapUsedMb,
+    run.peakHeapUsedMb,
+    run.peakNewSpaceMb,
+  ];
+  console.log(`  ${run.label.padEnd(64)} ${figures.map((mb) => mb.toFixed(1)).join(' / ')}`);
 }
 console.log(`bench process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
