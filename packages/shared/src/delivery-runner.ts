@@ -47,7 +47,23 @@ export class DeliveryRunner<S extends readonly DescMessage[]> {
     this.#signal = options.signal;
   }
 
-  async run(delivery: Delivery): Promise<Outcome> {
+  /**
+   * Not an async function, on purpose: this is the consumer's per-entry hot
+   * path, and mapping the handler's promise with two shared functions
+   * allocates less per entry than an async function's frame and await.
+   * Settles after as many microtask turns as the async version did.
+   */
+  run(delivery: Delivery): Promise<Outcome> {
+    try {
+      const started = this.#start(delivery);
+      return started instanceof Promise ? started : Promise.resolve(started);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** An early Outcome, or the handler's result mapped to one. */
+  #start(delivery: Delivery): Outcome | Promise<Outcome> {
     const { fields } = delivery;
     const typeName = fields.get(EntryField.type)?.toString();
     if (typeName === undefined || typeName === '') {
@@ -102,21 +118,18 @@ export class DeliveryRunner<S extends readonly DescMessage[]> {
       this.#signal,
     );
 
+    let result: boolean | Promise<boolean>;
     try {
-      const ok =
+      result =
         traceparent === undefined
-          ? await this.#handler(event, context)
-          : await otelContext.with(contextFromTraceparent(traceparent), () =>
+          ? this.#handler(event, context)
+          : otelContext.with(contextFromTraceparent(traceparent), () =>
               this.#handler(event, context),
             );
-      return ok === true ? ackOutcome : returnedFalseOutcome;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof Error && error.name === 'PermanentError') {
-        return { kind: 'dead-letter', reason: 'permanent-error', error: message };
-      }
-      return { kind: 'retry', error: message };
+      return failureOutcome(error);
     }
+    return Promise.resolve(result).then(handlerOutcome, failureOutcome);
   }
 }
 
@@ -164,6 +177,19 @@ class EntryContext implements HandlerContext {
 const ackOutcome: Outcome = { kind: 'ack' };
 const skipOutcome: Outcome = { kind: 'skip' };
 const returnedFalseOutcome: Outcome = { kind: 'retry', error: 'the handler returned false' };
+
+function handlerOutcome(ok: boolean): Outcome {
+  return ok === true ? ackOutcome : returnedFalseOutcome;
+}
+
+/** A thrown error is a retry, except a PermanentError, which no retry can fix. */
+function failureOutcome(error: unknown): Outcome {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'PermanentError') {
+    return { kind: 'dead-letter', reason: 'permanent-error', error: message };
+  }
+  return { kind: 'retry', error: message };
+}
 
 function undecodable(error: string): Outcome {
   return { kind: 'dead-letter', reason: 'undecodable', error };

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DescMessage } from '@bufbuild/protobuf';
 import { type ConsumerContext, cleanDeleted } from './consumer-context.js';
 import { buildDeadLetter, type DeadLetterReason, writeDeadLetter } from './dead-letter.js';
-import type { Delivery, DeliveryRunner } from './delivery-runner.js';
+import type { Delivery, DeliveryRunner, Outcome } from './delivery-runner.js';
 import { readFailure, recordFailure } from './failure-log.js';
 import { claimEntries } from './group-commands.js';
 
@@ -19,16 +19,33 @@ export class EntryProcessor<S extends readonly DescMessage[]> {
     this.#runner = runner;
   }
 
-  /** Runs one entry through attempts until it is acknowledged, dead-lettered or left pending. */
-  async process(first: Delivery): Promise<void> {
-    const { counters, acks, options, at, failureLogKey, state, pool } = this.#context;
-    let delivery = first;
+  /**
+   * Runs one entry through attempts until it is acknowledged, dead-lettered
+   * or left pending. The first attempt's common outcome (acknowledge) is
+   * settled without an async function's frame: this runs once per entry.
+   */
+  process(first: Delivery): Promise<void> {
+    return this.#runner.run(first).then((outcome) => this.#settle(first, outcome));
+  }
+
+  #settle(delivery: Delivery, outcome: Outcome): Promise<void> | undefined {
+    if (outcome.kind === 'ack' || outcome.kind === 'skip') {
+      if (outcome.kind === 'ack') this.#context.counters.handled += 1;
+      else this.#context.counters.skipped += 1;
+      this.#context.acks.add(delivery.id, delivery.attempt > 1);
+      return undefined;
+    }
+    return this.#processFailed(delivery, outcome);
+  }
+
+  /** Dead-letters the entry or retries it after a backoff, attempt after attempt. */
+  async #processFailed(failed: Delivery, firstOutcome: Outcome): Promise<void> {
+    const { counters, options, at, failureLogKey, state, pool } = this.#context;
+    let delivery = failed;
+    let outcome = firstOutcome;
     for (;;) {
-      const outcome = await this.#runner.run(delivery);
       if (outcome.kind === 'ack' || outcome.kind === 'skip') {
-        if (outcome.kind === 'ack') counters.handled += 1;
-        else counters.skipped += 1;
-        acks.add(delivery.id, delivery.attempt > 1);
+        this.#settle(delivery, outcome);
         return;
       }
       if (outcome.kind === 'dead-letter') {
@@ -53,6 +70,7 @@ export class EntryProcessor<S extends readonly DescMessage[]> {
       const next = await this.#redeliverAfterBackoff(delivery);
       if (next === undefined) return;
       delivery = next;
+      outcome = await this.#runner.run(delivery);
     }
   }
 
