@@ -139,6 +139,20 @@ export async function releaseEntries(
   await pipeline.exec();
 }
 
+/**
+ * Deletes this consumer from its group if it has nothing pending, so that a
+ * cleanly stopped instance does not stay listed in XINFO CONSUMERS. With
+ * entries pending it stays: they are its and are claimed from it later.
+ */
+export async function leaveGroupIfIdle(at: GroupAddress): Promise<boolean> {
+  const deleted = await deleteIdleConsumerScript.run(
+    at.redis,
+    [at.stream],
+    [at.group, at.consumer],
+  );
+  return deleted === 1;
+}
+
 /** Removes other consumers idle `thresholdMs` or more with nothing pending; returns their names. */
 export async function removeIdleConsumers(
   at: GroupAddress,

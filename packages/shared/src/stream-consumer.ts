@@ -15,7 +15,12 @@ import { DeliveryRunner } from './delivery-runner.js';
 import { DispatchPool } from './dispatch-pool.js';
 import { EntryProcessor } from './entry-processor.js';
 import { failureLogKey } from './failure-log.js';
-import { createGroup, type GroupAddress, releaseEntries } from './group-commands.js';
+import {
+  createGroup,
+  type GroupAddress,
+  leaveGroupIfIdle,
+  releaseEntries,
+} from './group-commands.js';
 import { readGroups } from './group-info.js';
 import { IdleClaimer } from './idle-claimer.js';
 import { logError } from './log-error.js';
@@ -217,11 +222,20 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
     await this.#step('drain handlers', () => this.#drain(timeoutMs));
     await this.#step('flush acknowledgements', () => this.#acks.flush());
     this.#acks.close();
+    if (wasRunning) await this.#step('leave the group', () => this.#leaveGroup());
     await this.#step('close blocking connection', async () => {
       this.#reader.close();
     });
     this.#state.phase = 'stopped';
     if (wasRunning) this.#logger.info({ counters: this.counters }, 'consumer stopped');
+  }
+
+  async #leaveGroup(): Promise<void> {
+    const left = await leaveGroupIfIdle(this.#at);
+    this.#logger.debug(
+      { left },
+      left ? 'consumer left its group' : 'consumer keeps its pending entries',
+    );
   }
 
   async #step(name: string, action: () => Promise<void>): Promise<void> {

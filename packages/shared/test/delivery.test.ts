@@ -438,8 +438,10 @@ describe('idle consumers', () => {
         .map((flat) => String(flat[1]))
         .sort();
     await waitFor('empty consumer removed', async () => !(await names()).includes('gone-empty'));
+    expect(await names()).toEqual(['alive', 'gone-busy']);
     await consumer.stop();
 
-    expect(await names()).toEqual(['alive', 'gone-busy']);
+    // A clean stop with nothing pending leaves the group too.
+    expect(await names()).toEqual(['gone-busy']);
   });
 });

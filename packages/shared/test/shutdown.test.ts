@@ -207,4 +207,53 @@ describe('StreamConsumer.stop()', () => {
     await waitFor('handler saw the abort', () => aborted);
     expect(await pendingIds(stream, group)).toEqual([entryId]);
   });
+
+  it('when a consumer stops with nothing pending, then it leaves the group; with an entry pending, it stays listed', async () => {
+    const { stream, group, dlq } = uniqueNames('stop-leave');
+    const consumerNames = async (): Promise<string[]> => {
+      const rows = (await redis.xinfo('CONSUMERS', stream, group)) as unknown[][];
+      return rows.map((row) => String(row[row.indexOf('name') + 1])).sort();
+    };
+    const start = async (consumerName: string, handler: () => Promise<boolean>) => {
+      const consumer = new StreamConsumer({
+        redis,
+        stream,
+        group,
+        deadLetterList: dlq,
+        consumerName,
+        handles: [RunRequestedSchema],
+        handler,
+      });
+      await consumer.start();
+      return consumer;
+    };
+    const producer = new StreamProducer({ redis, stream, producerName: 'test' });
+
+    let handled = 0;
+    const clean = await start('clean', async () => {
+      handled += 1;
+      return true;
+    });
+    await producer.publish(runRequested('done'));
+    await waitFor('entry handled', () => handled === 1);
+    expect(await consumerNames()).toEqual(['clean']);
+    await clean.stop();
+    expect(await consumerNames()).toEqual([]);
+
+    let release: () => void = () => {};
+    const stuck = await start(
+      'stuck',
+      () =>
+        new Promise<boolean>((resolve) => {
+          release = () => resolve(false);
+        }),
+    );
+    const entryId = await producer.publish(runRequested('held'));
+    await waitFor('handler running', () => stuck.inFlight === 1);
+    await stuck.stop({ timeoutMs: 50 });
+    release();
+
+    expect(await consumerNames()).toEqual(['stuck']);
+    expect(await pendingIds(stream, group)).toEqual([entryId]);
+  });
 });
