@@ -12,6 +12,7 @@ export * from './redis-ping-check.js';
 export * from './ref-name.js';
 export * from './repo-url.js';
 export * from './run-process.js';
+export * from './serve-worker.js';
 export * from './service-config.js';
 export * from './start-or-exit.js';
 export * from './workspace-name.js';

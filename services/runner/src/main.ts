@@ -1,21 +1,11 @@
 import { BuildSucceededSchema } from '@reporunner/contracts';
-import {
-  cleanEnv,
-  closeRedis,
-  createLogger,
-  loadConfigOrExit,
-  redisPingCheck,
-  startHttpServer,
-  startOrExit,
-} from '@reporunner/service-kit';
+import { cleanEnv, createLogger, loadConfigOrExit, serveWorker } from '@reporunner/service-kit';
 import {
   createRedis,
   GROUP_RUNNER,
   STREAM_REPO_RUNS,
   StreamConsumer,
-  StreamLagHealthCheck,
   StreamProducer,
-  terminusReadiness,
 } from '@reporunner/shared';
 import { loadConfig } from './config.js';
 import { runWorkspace } from './run-workspace.js';
@@ -56,31 +46,13 @@ const consumer = new StreamConsumer({
   },
 });
 
-await startHttpServer({
+await serveWorker({
+  config,
   logger,
-  host: config.host,
-  port: config.port,
-  readiness: terminusReadiness({
-    redis: redisPingCheck(redis),
-    lag: new StreamLagHealthCheck({
-      redis,
-      stream: STREAM_REPO_RUNS,
-      group: GROUP_RUNNER,
-      warningThreshold: config.lagWarningThreshold,
-      unhealthyThreshold: config.lagUnhealthyThreshold,
-    }),
-  }),
-  onShutdown: async () => {
-    await consumer.stop({ timeoutMs: config.shutdownTimeoutMs });
-    await closeRedis(redis);
-  },
-});
-await startOrExit(logger, () => consumer.start());
-logger.info(
-  {
-    consumer: consumer.consumerName,
+  redis,
+  consumer,
+  startedFields: {
     workspacesDir: config.workspacesDir,
     keepWorkspaces: config.keepWorkspaces,
   },
-  'runner started',
-);
+});
