@@ -40,6 +40,20 @@ export const TERMINAL_EVENTS: readonly LifecycleEventName[] = [
 ];
 
 /**
+ * Start events of which a record keeps the copy with the latest time, until
+ * one of the listed outcomes is recorded. A build or run claimed by a second
+ * worker after the first died starts again, and the view should name the
+ * worker whose outcome follows (outcome events carry no worker). Once the
+ * outcome is in, a late start changes nothing.
+ */
+export const LATEST_START_WINS: Readonly<
+  Partial<Record<LifecycleEventName, readonly LifecycleEventName[]>>
+> = {
+  BuildStarted: ['BuildSucceeded', 'BuildFailed'],
+  RunStarted: ['RunSucceeded', 'RunFailed'],
+};
+
+/**
  * Events a record refuses once any of the listed ones is in it: the first
  * outcome of a stage stands. A redelivered build that fails after one that
  * succeeded (or a run started from that failed branch) would otherwise put two

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   CONFLICTING_EVENTS,
+  LATEST_START_WINS,
   LIFECYCLE_EVENTS,
   type LifecycleEventName,
   type LifecycleRecord,
@@ -14,15 +15,30 @@ export const RUN_INDEX_KEY = 'reporunner:runs';
 
 const EVENT_FIELD_PREFIX = 'event:';
 
-// One event into one run record, atomically (EVAL runs alone on the server):
-// refused when a conflicting outcome is already there (ARGV[11..]), else
-// HSETNX'd; the first terminal event becomes `terminal`. RunRequested also
-// sets the request fields and the listing entry. Each write renews the TTL.
+// One event into one run record, atomically (EVAL runs alone on the server).
+// ARGV[11] is -1 for an event whose first copy stands, or n >= 0 for one
+// whose latest start wins until an outcome (ARGV[12..11+n]) is recorded; the
+// fields after those are conflicting outcomes that refuse the event. The
+// first terminal event becomes `terminal`. RunRequested also sets the request
+// fields and the listing entry. Each write renews the TTL.
 const RECORD_EVENT_SCRIPT = `
-for i = 11, #ARGV do
+local settledBy = tonumber(ARGV[11])
+local firstConflict = 12 + math.max(settledBy, 0)
+for i = firstConflict, #ARGV do
   if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then return 0 end
 end
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+if settledBy < 0 then
+  if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+else
+  local stored = redis.call('HGET', KEYS[1], ARGV[1])
+  if stored then
+    if cjson.decode(stored).atMs >= tonumber(ARGV[7]) then return 0 end
+    for i = 12, firstConflict - 1 do
+      if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then return 0 end
+    end
+  end
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
 if ARGV[3] ~= '' then redis.call('HSETNX', KEYS[1], 'terminal', ARGV[3]) end
 if ARGV[4] == '1' then
   redis.call('HSETNX', KEYS[1], 'repoUrl', ARGV[5])
@@ -39,9 +55,10 @@ return 1
 
 /**
  * Run records in Redis: a hash per run (`reporunner:run:<runId>`) holding the
- * request and the first copy of each lifecycle event, and a sorted set
+ * request and one copy of each lifecycle event (the first, or for
+ * LATEST_START_WINS the one that started last), and a sorted set
  * (`reporunner:runs`) of run ids by creation time for listing. Every write is
- * one Lua script of HSETNX calls, so a redelivered, late or contradicting
+ * one Lua script, so a redelivered, late or contradicting
  * event changes nothing it should not, and two orchestrators can record the
  * same event at once.
  */
@@ -61,6 +78,7 @@ export class RunStore {
    */
   async record(event: LifecycleRecord): Promise<boolean> {
     const conflicts = CONFLICTING_EVENTS[event.event].map((name) => EVENT_FIELD_PREFIX + name);
+    const settledBy = LATEST_START_WINS[event.event];
     const horizon = this.ttlSeconds > 0 ? Date.now() - this.ttlSeconds * 1000 : 0;
     const written = await this.redis.eval(
       RECORD_EVENT_SCRIPT,
@@ -77,6 +95,8 @@ export class RunStore {
       event.runId,
       String(this.ttlSeconds),
       String(horizon),
+      String(settledBy?.length ?? -1),
+      ...(settledBy ?? []).map((name) => EVENT_FIELD_PREFIX + name),
       ...conflicts,
     );
     return written === 1;

@@ -22,7 +22,7 @@ export interface RunView {
   failure?: { stage: string; reason: string };
 }
 
-/** What the store holds for a run: its request and the first copy of each event. */
+/** What the store holds for a run: its request and one copy of each event. */
 export interface StoredRun {
   runId: string;
   repoUrl: string;

@@ -142,6 +142,28 @@ describe('RunStore', () => {
     ]);
   });
 
+  it('when a second builder claims the build, then the view names the worker that started last', async () => {
+    const e = lifecycle('run-h');
+    const reclaimed = create(BuildStartedSchema, {
+      runId: 'run-h',
+      startedAt: at(1.5),
+      worker: 'b2',
+    });
+    expect(await apply(e.requested, e.buildStarted, reclaimed, e.built)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect((await store.get('run-h'))?.build).toMatchObject({ worker: 'b2', status: 'succeeded' });
+
+    const late = create(BuildStartedSchema, { runId: 'run-h', startedAt: at(9), worker: 'b3' });
+    expect(await apply(e.buildStarted, reclaimed, late)).toEqual([false, false, false]);
+    const run = await store.get('run-h');
+    expect(run?.build).toMatchObject({ worker: 'b2', startedAt: '2026-01-01T00:00:01.500Z' });
+    expect(run?.timeline.filter((entry) => entry.event === 'BuildStarted')).toHaveLength(1);
+  });
+
   it('when a failure arrives after success (a redelivered rerun), then it is refused and the record is unchanged', async () => {
     const e = lifecycle('run-c');
     await apply(e.requested, e.buildStarted, e.built, e.runStarted, e.ran);
