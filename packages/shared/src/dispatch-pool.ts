@@ -64,8 +64,14 @@ export class DispatchPool {
     if (this.#active === 0 && this.#queue.length === 0) this.#drainWaiter?.();
   }
 
-  /** Holds the entry and starts it as soon as a handler slot is free. */
+  /**
+   * Holds the entry and starts it as soon as a handler slot is free. An entry
+   * already held is ignored: the rescan of this consumer's pending list and
+   * the idle claimer can both claim one entry while the other awaits Redis,
+   * and each would otherwise start a handler for it.
+   */
   dispatch(delivery: Delivery): void {
+    if (this.held.has(delivery.id)) return;
     this.held.add(delivery.id);
     this.#queue.push(delivery);
     this.#pump();
