@@ -52,6 +52,9 @@ export async function runWorkspace(
 ): Promise<void> {
   const started = performance.now();
   const { runId } = event;
+  // The workspace goes only once the outcome is published: a run whose
+  // outcome could not be published (or was interrupted) is retried and needs it.
+  let outcomePublished = false;
   const fail = async (reason: string, exit?: ProcessExit, outputTail = '') => {
     await deps.publish(
       create(RunFailedSchema, {
@@ -63,6 +66,7 @@ export async function runWorkspace(
         finishedAt: nowTimestamp(),
       }),
     );
+    outcomePublished = true;
     logger.info({ reason }, 'run failed');
   };
 
@@ -75,7 +79,6 @@ export async function runWorkspace(
     return;
   }
 
-  let interrupted = false;
   try {
     let argv: string[] | undefined;
     try {
@@ -110,10 +113,7 @@ export async function runWorkspace(
       logTailBytes: deps.logTailBytes,
       ...(deps.signal === undefined ? {} : { signal: deps.signal }),
     });
-    if (deps.signal?.aborted) {
-      interrupted = true;
-      throw new RunInterruptedError('run interrupted by shutdown');
-    }
+    if (deps.signal?.aborted) throw new RunInterruptedError('run interrupted by shutdown');
     if (result.spawnError !== undefined) {
       await fail(result.spawnError, undefined, result.logTail);
       return;
@@ -129,6 +129,7 @@ export async function runWorkspace(
           finishedAt: nowTimestamp(),
         }),
       );
+      outcomePublished = true;
       logger.info({ durationMs: result.durationMs }, 'run succeeded');
       return;
     }
@@ -136,8 +137,7 @@ export async function runWorkspace(
     const reason = outcome.kind === 'exit' ? `tests failed: ${how}` : `run ${how}`;
     await fail(reason, toProcessExit(outcome), result.logTail);
   } finally {
-    // An interrupted run is retried after the restart and needs its workspace.
-    if (!deps.keepWorkspaces && !interrupted) await rm(dir, { recursive: true, force: true });
+    if (!deps.keepWorkspaces && outcomePublished) await rm(dir, { recursive: true, force: true });
   }
 }
 

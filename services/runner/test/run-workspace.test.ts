@@ -119,6 +119,24 @@ describe('runWorkspace', () => {
     expect(existsSync(join(root, 'kept'))).toBe(true);
   });
 
+  it('when publishing the outcome fails, then the workspace stays and the retry publishes the real outcome', async () => {
+    await workspace('publish-fails', { 'reporunner.json': '{"run": ["node", "-e", "0"]}' });
+    let outcomes = 0;
+    const flaky: RunDependencies['publish'] = async (event) => {
+      if (event.$typeName.endsWith('.RunSucceeded') && outcomes++ === 0) {
+        throw new Error('redis is away');
+      }
+      published.push(event);
+    };
+
+    await expect(run('publish-fails', { publish: flaky })).rejects.toThrow('redis is away');
+    expect(existsSync(join(root, 'publish-fails'))).toBe(true);
+
+    const events = await run('publish-fails', { publish: flaky });
+    expect(types(events)).toEqual(['RunStarted', 'RunSucceeded']);
+    expect(existsSync(join(root, 'publish-fails'))).toBe(false);
+  });
+
   it('when the program does not exist, then RunFailed says it could not start', async () => {
     await workspace('no-program', { 'reporunner.json': '{"run": ["reporunner-no-such-tool"]}' });
     const events = await run('no-program');
