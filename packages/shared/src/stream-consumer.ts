@@ -231,11 +231,10 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
   }
 
   async #leaveGroup(): Promise<void> {
+    // `left` is false when entries are still pending: the consumer stays so
+    // another one can claim them from it.
     const left = await leaveGroupIfIdle(this.#at);
-    this.#logger.debug(
-      { left },
-      left ? 'consumer left its group' : 'consumer keeps its pending entries',
-    );
+    this.#logger.debug({ left }, 'consumer group membership settled');
   }
 
   async #step(name: string, action: () => Promise<void>): Promise<void> {
