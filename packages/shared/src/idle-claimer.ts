@@ -17,7 +17,7 @@ export class IdleClaimer<S extends readonly DescMessage[]> {
   readonly #context: ConsumerContext<S>;
   readonly #recreateGroup: () => Promise<void>;
   #claimCursor = '0-0';
-  #claiming = false;
+  #claiming: Promise<void> | undefined;
   #lastCleanupAt = 0;
 
   constructor(context: ConsumerContext<S>, recreateGroup: () => Promise<void>) {
@@ -26,12 +26,28 @@ export class IdleClaimer<S extends readonly DescMessage[]> {
   }
 
   /** XAUTOCLAIMs entries idle longer than claimIdleMs from other consumers. */
-  async claimIdle(): Promise<void> {
-    const { state, pool, at, options, counters, logger } = this.#context;
-    if (!state.running || this.#claiming) return;
+  claimIdle(): Promise<void> {
+    if (!this.#context.state.running || this.#claiming !== undefined) return Promise.resolve();
+    this.#claiming = this.#claim().finally(() => {
+      this.#claiming = undefined;
+    });
+    return this.#claiming;
+  }
+
+  /**
+   * Resolves once the claim in flight, if any, has dispatched what it took.
+   * stop() waits for it before handing queued entries back: an entry
+   * dispatched after that would stay queued, its delivery counted but never
+   * handled, and stop() would wait its whole timeout for an empty queue.
+   */
+  async settled(): Promise<void> {
+    await this.#claiming?.catch(() => {});
+  }
+
+  async #claim(): Promise<void> {
+    const { pool, at, options, counters, logger } = this.#context;
     const free = pool.freeCapacity();
     if (free <= 0) return;
-    this.#claiming = true;
     try {
       const claim = await autoClaim(at, options.claimIdleMs, this.#claimCursor, free);
       this.#claimCursor = claim.cursor;
@@ -50,8 +66,6 @@ export class IdleClaimer<S extends readonly DescMessage[]> {
     } catch (error) {
       if (isNoGroupError(error)) await this.#recreateGroup();
       else throw error;
-    } finally {
-      this.#claiming = false;
     }
   }
 

@@ -218,6 +218,7 @@ export class StreamConsumer<S extends readonly DescMessage[]> {
 
     // Each step runs even when the one before failed.
     await this.#step('end read loop', () => this.#reader.end());
+    await this.#step('finish idle claim', () => this.#claimer.settled());
     await this.#step('release unstarted entries', () => this.#releaseQueued());
     await this.#step('drain handlers', () => this.#drain(timeoutMs));
     await this.#step('flush acknowledgements', () => this.#acks.flush());

@@ -25,6 +25,65 @@ async function pendingIds(stream: string, group: string): Promise<string[]> {
 }
 
 describe('StreamConsumer.stop()', () => {
+  it('when stop() begins while an idle claim awaits Redis, then the claimed entry is handed back with its delivery count restored and no handler runs', async () => {
+    const { stream, group, dlq } = uniqueNames('stop-claim');
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    const producer = new StreamProducer({ redis, stream, producerName: 'test' });
+    const [id] = await producer.publishMany([runRequested('run-left')]);
+    await redis.xreadgroup('GROUP', group, 'gone', 'COUNT', 1, 'STREAMS', stream, '>');
+
+    // The claim reads delivery counts with XPENDING from the claimed id;
+    // holding that reply keeps the claim in flight while stop() begins.
+    const own = createRedis(server.url);
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let claimWaiting = false;
+    const xpending = own.xpending.bind(own) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(own, {
+      xpending: async (...args: unknown[]) => {
+        if (args[2] === id) {
+          claimWaiting = true;
+          await gate;
+        }
+        return xpending(...args);
+      },
+    });
+    const handled: string[] = [];
+    const consumer = new StreamConsumer({
+      redis: own,
+      stream,
+      group,
+      deadLetterList: dlq,
+      consumerName: 'claimer',
+      handles: [RunRequestedSchema],
+      claimIdleMs: 50,
+      claimIntervalMs: 20,
+      handler: async (_event, context) => {
+        handled.push(context.entryId);
+        return true;
+      },
+    });
+    await consumer.start();
+    await waitFor('the idle claim to await its delivery counts', () => claimWaiting);
+
+    const stopping = consumer.stop();
+    await sleep(50);
+    release();
+    await stopping;
+    own.disconnect();
+
+    expect(handled).toEqual([]);
+    const rows = (await redis.xpending(stream, group, '-', '+', 10)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    expect(rows.map(([entryId, , , deliveries]) => [entryId, deliveries])).toEqual([[id, 1]]);
+  });
+
   it('when stopped during a burst, then in-flight handlers finish and are acknowledged, and nothing completed is redelivered', async () => {
     const { stream, group, dlq } = uniqueNames('stop-burst');
     const producer = new StreamProducer({ redis, stream, producerName: 'test' });
