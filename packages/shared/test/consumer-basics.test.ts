@@ -1,29 +1,17 @@
 import { BuildSucceededSchema, RunRequestedSchema } from '@reporunner/contracts';
-import { startTestRedis, type TestRedis } from '@reporunner/testing';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, type DeadLetter, StreamConsumer, StreamProducer } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type DeadLetter, StreamConsumer, StreamProducer } from '../src/index.js';
 import {
   buildSucceeded,
   noBackoff,
+  redisForThisFile,
   runRequested,
   runStarted,
   uniqueNames,
   waitFor,
 } from './helpers.js';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = createRedis(server.url);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const { redis } = await redisForThisFile();
 
 describe('StreamConsumer basics', () => {
   it('when 1,000 events of mixed types arrive, then each handled type is handled once and the rest skipped, with nothing pending', async () => {

@@ -1,23 +1,10 @@
 import { RunRequestedSchema } from '@reporunner/contracts';
-import { startTestRedis, type TestRedis } from '@reporunner/testing';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, type DeadLetter, StreamConsumer, StreamProducer } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type DeadLetter, StreamConsumer, StreamProducer } from '../src/index.js';
 import { startConsumerChild } from './child-process.js';
-import { noBackoff, runRequested, uniqueNames, waitFor } from './helpers.js';
+import { noBackoff, redisForThisFile, runRequested, uniqueNames, waitFor } from './helpers.js';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = createRedis(server.url);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const { server, redis } = await redisForThisFile();
 
 describe('a consumer killed with SIGKILL', () => {
   it('when it dies with entries in flight, then another consumer claims them after the idle threshold and the delivery count carries over', async () => {

@@ -1,31 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { BuildSucceededSchema, RunRequestedSchema } from '@reporunner/contracts';
-import { startTestRedis, type TestRedis } from '@reporunner/testing';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createRedis,
-  type DeadLetter,
-  PermanentError,
-  StreamConsumer,
-  StreamProducer,
-} from '../src/index.js';
-import { buildSucceeded, runRequested, uniqueNames, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { type DeadLetter, PermanentError, StreamConsumer, StreamProducer } from '../src/index.js';
+import { buildSucceeded, redisForThisFile, runRequested, uniqueNames, waitFor } from './helpers.js';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = createRedis(server.url);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const { redis } = await redisForThisFile();
 
 async function deadLetters(list: string): Promise<DeadLetter[]> {
   return (await redis.lrange(list, 0, -1)).map((raw) => JSON.parse(raw) as DeadLetter);

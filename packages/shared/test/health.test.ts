@@ -1,8 +1,7 @@
 import { HealthCheckError } from '@godaddy/terminus';
 import { RunRequestedSchema } from '@reporunner/contracts';
-import { startTestRedis, type TestRedis } from '@reporunner/testing';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRedis } from '@reporunner/testing';
+import { describe, expect, it } from 'vitest';
 import {
   createRedis,
   DeadLetterHealthCheck,
@@ -11,20 +10,9 @@ import {
   StreamProducer,
   terminusReadiness,
 } from '../src/index.js';
-import { runRequested, uniqueNames } from './helpers.js';
+import { redisForThisFile, runRequested, uniqueNames } from './helpers.js';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = createRedis(server.url);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const { redis } = await redisForThisFile();
 
 async function backlog(count: number) {
   const { stream, group } = uniqueNames('health');

@@ -9,6 +9,10 @@ import {
   type RunStarted,
   RunStartedSchema,
 } from '@reporunner/contracts';
+import { startTestRedis, type TestRedis } from '@reporunner/testing';
+import type { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
+import { createRedis } from '../src/index.js';
 
 /** Names no other test uses, so tests share one Redis safely. */
 export function uniqueNames(prefix: string): { stream: string; group: string; dlq: string } {
@@ -55,3 +59,18 @@ export async function waitFor(
 
 /** No backoff: retries at once, for tests about attempt counting. */
 export const noBackoff = (): number => 0;
+
+/**
+ * One Redis for the calling test file: started while the file is collected
+ * and closed by an afterAll hook. Tests in the file keep apart through
+ * uniqueNames().
+ */
+export async function redisForThisFile(): Promise<{ server: TestRedis; redis: Redis }> {
+  const server = await startTestRedis();
+  const redis = createRedis(server.url);
+  afterAll(async () => {
+    redis.disconnect();
+    await server.close();
+  });
+  return { server, redis };
+}

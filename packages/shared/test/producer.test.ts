@@ -11,24 +11,11 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { RunRequestedSchema } from '@reporunner/contracts';
-import { startTestRedis, type TestRedis } from '@reporunner/testing';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, StreamConsumer, StreamProducer, trimAcknowledged } from '../src/index.js';
-import { runRequested, uniqueNames, waitFor } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StreamConsumer, StreamProducer, trimAcknowledged } from '../src/index.js';
+import { redisForThisFile, runRequested, uniqueNames, waitFor } from './helpers.js';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = createRedis(server.url);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const { redis } = await redisForThisFile();
 
 /** A minimal W3C traceparent propagator, standing in for an OpenTelemetry SDK's. */
 const traceparentPropagator: TextMapPropagator = {

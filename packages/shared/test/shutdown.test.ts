@@ -1,23 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunRequestedSchema } from '@reporunner/contracts';
-import { startTestRedis, type TestRedis } from '@reporunner/testing';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedis, StreamConsumer, StreamProducer } from '../src/index.js';
-import { noBackoff, runRequested, uniqueNames, waitFor } from './helpers.js';
+import { noBackoff, redisForThisFile, runRequested, uniqueNames, waitFor } from './helpers.js';
 
-let server: TestRedis;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startTestRedis();
-  redis = createRedis(server.url);
-});
-
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const { server, redis } = await redisForThisFile();
 
 async function pendingIds(stream: string, group: string): Promise<string[]> {
   const rows = (await redis.xpending(stream, group, '-', '+', 10_000)) as [string][];
