@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunRequestedSchema } from '@reporunner/contracts';
 import { startTestRedis } from '@reporunner/testing';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createRedis, StreamConsumer, StreamProducer } from '../src/index.js';
@@ -18,6 +19,28 @@ function memoryLogger(): { logger: pino.Logger; lines: Record<string, unknown>[]
     },
   });
   return { logger: pino({ level: 'debug' }, sink), lines };
+}
+
+/** A RunRequested consumer that records, in order, the run ids it handled. */
+function recordingConsumer(
+  redis: Redis,
+  names: { stream: string; group: string; dlq: string },
+  options: { blockMs: number; consumerName?: string; logger?: pino.Logger },
+) {
+  const handled: string[] = [];
+  const consumer = new StreamConsumer({
+    redis,
+    stream: names.stream,
+    group: names.group,
+    deadLetterList: names.dlq,
+    handles: [RunRequestedSchema],
+    ...options,
+    handler: async (event) => {
+      handled.push(event.runId);
+      return true;
+    },
+  });
+  return { consumer, handled };
 }
 
 function runIds(from: number, count: number): string[] {
@@ -76,19 +99,11 @@ describe('Redis restarts and lost state', () => {
     const redis = createRedis(server.url);
     const { stream, group, dlq } = uniqueNames('wiped');
     const producer = new StreamProducer({ redis, stream, producerName: 'test' });
-    const handled: string[] = [];
-    const consumer = new StreamConsumer({
+    const { consumer, handled } = recordingConsumer(
       redis,
-      stream,
-      group,
-      deadLetterList: dlq,
-      handles: [RunRequestedSchema],
-      blockMs: 500,
-      handler: async (event) => {
-        handled.push(event.runId);
-        return true;
-      },
-    });
+      { stream, group, dlq },
+      { blockMs: 500 },
+    );
     try {
       await consumer.start();
       await producer.publishMany(runIds(0, 10).map(runRequested));
@@ -118,19 +133,11 @@ describe('a lost consumer group', () => {
     const redis = createRedis(server.url);
     const { stream, group, dlq } = uniqueNames('nogroup');
     const producer = new StreamProducer({ redis, stream, producerName: 'test' });
-    const handled: string[] = [];
-    const consumer = new StreamConsumer({
+    const { consumer, handled } = recordingConsumer(
       redis,
-      stream,
-      group,
-      deadLetterList: dlq,
-      handles: [RunRequestedSchema],
-      blockMs: 200,
-      handler: async (event) => {
-        handled.push(event.runId);
-        return true;
-      },
-    });
+      { stream, group, dlq },
+      { blockMs: 200 },
+    );
     try {
       await consumer.start();
       await producer.publishMany(runIds(0, 10).map(runRequested));
@@ -156,20 +163,11 @@ describe('a lost consumer group', () => {
     const redis = createRedis(server.url);
     const { stream, group, dlq } = uniqueNames('wrongtype');
     const { logger, lines } = memoryLogger();
-    const handled: string[] = [];
-    const consumer = new StreamConsumer({
+    const { consumer, handled } = recordingConsumer(
       redis,
-      stream,
-      group,
-      deadLetterList: dlq,
-      handles: [RunRequestedSchema],
-      blockMs: 200,
-      logger,
-      handler: async (event) => {
-        handled.push(event.runId);
-        return true;
-      },
-    });
+      { stream, group, dlq },
+      { blockMs: 200, logger },
+    );
     try {
       await consumer.start();
       // The key is replaced by a string: every XREADGROUP and XGROUP CREATE
@@ -214,20 +212,11 @@ describe('a killed connection', () => {
     const server = await startTestRedis();
     const redis = createRedis(server.url);
     const { stream, group, dlq } = uniqueNames('clientkill');
-    const handled: string[] = [];
-    const consumer = new StreamConsumer({
+    const { consumer, handled } = recordingConsumer(
       redis,
-      stream,
-      group,
-      deadLetterList: dlq,
-      consumerName: 'killed',
-      handles: [RunRequestedSchema],
-      blockMs: 30_000,
-      handler: async (event) => {
-        handled.push(event.runId);
-        return true;
-      },
-    });
+      { stream, group, dlq },
+      { consumerName: 'killed', blockMs: 30_000 },
+    );
     try {
       await consumer.start();
       await waitFor('blocked in XREADGROUP', async () => {
